@@ -1,0 +1,194 @@
+// Package grpcserver builds the gRPC server every WatchTower service runs:
+// one interceptor chain (panic recovery, request-scoped logging and metrics,
+// signed-principal verification against the RPC's declared access rule, and
+// the one mapping of apperr kinds to gRPC status), plus health and reflection.
+package grpcserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/watchtower/authplane/platform/access"
+	"github.com/watchtower/authplane/platform/apperr"
+	"github.com/watchtower/authplane/platform/logging"
+	"github.com/watchtower/authplane/platform/principal"
+	"github.com/watchtower/authplane/platform/requestid"
+	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// ErrorDomain is the ErrorInfo domain of every WatchTower error.
+const ErrorDomain = "watchtower"
+
+// MetaRetryAfter is the ErrorInfo metadata key carrying Retry-After seconds.
+const MetaRetryAfter = "retryAfterSeconds"
+
+// exempt lists the infrastructure methods callable without a principal.
+func exempt(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.Health/") ||
+		strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+type interceptor struct {
+	log     *slog.Logger
+	keys    *principal.Keyring
+	metrics *metrics
+}
+
+func (i *interceptor) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	start := time.Now()
+	md, _ := metadata.FromIncomingContext(ctx)
+	rid := first(md, requestid.Header)
+	if !requestid.Valid(rid) {
+		rid = requestid.New()
+	}
+	log := i.log.With("request_id", rid, "method", info.FullMethod)
+	ctx = requestid.NewContext(ctx, rid)
+
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic in handler", "panic", r, "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error")
+			resp = nil
+		}
+		code := status.Code(err)
+		i.metrics.observe(info.FullMethod, code, time.Since(start))
+		lvl := slog.LevelInfo
+		if code == codes.Internal || code == codes.Unknown {
+			lvl = slog.LevelError
+		}
+		log.LogAttrs(ctx, lvl, "grpc call", slog.String("code", code.String()), slog.Duration("duration", time.Since(start)))
+	}()
+
+	if !exempt(info.FullMethod) {
+		p, aerr := i.authorize(md, rid, info.FullMethod)
+		if aerr != nil {
+			log.Warn("call refused", "reason", aerr.Reason, "cause", aerr.Err)
+			return nil, toStatus(aerr)
+		}
+		log = log.With("principal_kind", p.GetKind().String(), "user_id", p.GetUserId(), "org_id", p.GetOrgId(), "api_key_id", p.GetApiKeyId(), "caller_service", p.GetService())
+		ctx = principal.NewContext(ctx, p)
+	}
+	ctx = logging.NewContext(ctx, log)
+	resp, err = handler(ctx, req)
+	if err != nil {
+		err = i.mapError(ctx, log, err)
+	}
+	return resp, err
+}
+
+// authorize verifies the signed principal and the method's access rule.
+// Permissions of user principals are decided by the gateway, which signs
+// the principal only after the policy allowed the route.
+func (i *interceptor) authorize(md metadata.MD, rid, method string) (*authzv1.Principal, *apperr.Error) {
+	p, err := i.keys.Verify(first(md, principal.MetadataKey), rid)
+	if err != nil {
+		e := apperr.Unauthenticated("unauthenticated", "a valid signed principal is required")
+		e.Err = err
+		return nil, e
+	}
+	rule, ok := access.ForMethod(method)
+	if !ok {
+		return nil, apperr.Forbidden("forbidden", "this method declares no access rule")
+	}
+	if !rule.Allows(access.AudienceOf(p)) {
+		if p.GetKind() == authzv1.PrincipalKind_PRINCIPAL_KIND_ANONYMOUS {
+			return nil, apperr.Unauthenticated("unauthenticated", "authentication is required")
+		}
+		return nil, apperr.Forbidden("forbidden", "this caller may not call this method")
+	}
+	if p.GetSessionState() == authzv1.SessionState_SESSION_STATE_ENROLLMENT_REQUIRED && !rule.EnrollmentAllowed {
+		return nil, apperr.Forbidden("mfa_enrollment_required", "enrol a second factor first")
+	}
+	return p, nil
+}
+
+func (i *interceptor) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if exempt(info.FullMethod) {
+		return handler(srv, ss)
+	}
+	md, _ := metadata.FromIncomingContext(ss.Context())
+	if _, aerr := i.authorize(md, first(md, requestid.Header), info.FullMethod); aerr != nil {
+		return toStatus(aerr)
+	}
+	return handler(srv, ss)
+}
+
+// mapError is the one place domain errors become gRPC statuses.
+func (i *interceptor) mapError(ctx context.Context, log *slog.Logger, err error) error {
+	if e, ok := apperr.As(err); ok {
+		if e.Kind == apperr.KindInternal || e.Kind == apperr.KindUnavailable {
+			log.Error("call failed", "reason", e.Reason, "error", err.Error())
+		}
+		return toStatus(e)
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return status.Error(codes.Canceled, "canceled")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	log.Error("internal error", "error", err.Error())
+	return status.Error(codes.Internal, "internal error")
+}
+
+var kindCodes = map[apperr.Kind]codes.Code{
+	apperr.KindInternal:        codes.Internal,
+	apperr.KindInvalid:         codes.InvalidArgument,
+	apperr.KindUnauthenticated: codes.Unauthenticated,
+	apperr.KindForbidden:       codes.PermissionDenied,
+	apperr.KindNotFound:        codes.NotFound,
+	apperr.KindConflict:        codes.AlreadyExists,
+	apperr.KindPrecondition:    codes.FailedPrecondition,
+	apperr.KindRateLimited:     codes.ResourceExhausted,
+	apperr.KindUnavailable:     codes.Unavailable,
+}
+
+// CodeOf returns the gRPC code of a kind.
+func CodeOf(k apperr.Kind) codes.Code { return kindCodes[k] }
+
+func toStatus(e *apperr.Error) error {
+	code := kindCodes[e.Kind]
+	msg := e.Message
+	if code == codes.Internal {
+		msg = "internal error"
+	}
+	st := status.New(code, msg)
+	info := &errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain}
+	if e.RetryAfter > 0 {
+		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
+		info.Metadata = map[string]string{MetaRetryAfter: strconv.FormatInt(secs, 10)}
+	}
+	if withInfo, err := st.WithDetails(info); err == nil {
+		st = withInfo
+	}
+	if len(e.Fields) > 0 {
+		br := &errdetails.BadRequest{}
+		for _, f := range e.Fields {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: f.Field, Description: f.Reason})
+		}
+		if withFields, err := st.WithDetails(br); err == nil {
+			st = withFields
+		}
+	}
+	return st.Err()
+}
+
+func first(md metadata.MD, key string) string {
+	if v := md.Get(key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
