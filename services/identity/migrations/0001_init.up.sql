@@ -1,0 +1,2 @@
+-- Placeholder; the real tables arrive in the next migration files.
+SELECT 1;
