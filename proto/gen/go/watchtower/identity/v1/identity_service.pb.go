@@ -10,6 +10,7 @@ import (
 	_ "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -349,11 +350,162 @@ func (x *BootstrapResponse) GetUserId() string {
 	return ""
 }
 
+// RecordAuditEventRequest is one audit event.
+type RecordAuditEventRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	OrgId string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	// type is a dotted lower-case name, for example "member.role_changed".
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// actor_id is who acted: a user id, or "service:<name>" for a service.
+	ActorId string `protobuf:"bytes,3,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	// target_id is what was acted on (a user, key or org id); may be empty.
+	TargetId string `protobuf:"bytes,4,opt,name=target_id,json=targetId,proto3" json:"target_id,omitempty"`
+	// ip and user_agent describe the actor's client, when there is one.
+	Ip        string `protobuf:"bytes,5,opt,name=ip,proto3" json:"ip,omitempty"`
+	UserAgent string `protobuf:"bytes,6,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// data holds event details; never a credential.
+	Data          map[string]string `protobuf:"bytes,7,rep,name=data,proto3" json:"data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordAuditEventRequest) Reset() {
+	*x = RecordAuditEventRequest{}
+	mi := &file_watchtower_identity_v1_identity_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordAuditEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordAuditEventRequest) ProtoMessage() {}
+
+func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_identity_v1_identity_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordAuditEventRequest.ProtoReflect.Descriptor instead.
+func (*RecordAuditEventRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_identity_v1_identity_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RecordAuditEventRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *RecordAuditEventRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *RecordAuditEventRequest) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *RecordAuditEventRequest) GetTargetId() string {
+	if x != nil {
+		return x.TargetId
+	}
+	return ""
+}
+
+func (x *RecordAuditEventRequest) GetIp() string {
+	if x != nil {
+		return x.Ip
+	}
+	return ""
+}
+
+func (x *RecordAuditEventRequest) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *RecordAuditEventRequest) GetData() map[string]string {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// RecordAuditEventResponse names the stored event.
+type RecordAuditEventResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	At            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordAuditEventResponse) Reset() {
+	*x = RecordAuditEventResponse{}
+	mi := &file_watchtower_identity_v1_identity_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordAuditEventResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordAuditEventResponse) ProtoMessage() {}
+
+func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_identity_v1_identity_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordAuditEventResponse.ProtoReflect.Descriptor instead.
+func (*RecordAuditEventResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_identity_v1_identity_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RecordAuditEventResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RecordAuditEventResponse) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
 var File_watchtower_identity_v1_identity_service_proto protoreflect.FileDescriptor
 
 const file_watchtower_identity_v1_identity_service_proto_rawDesc = "" +
 	"\n" +
-	"-watchtower/identity/v1/identity_service.proto\x12\x16watchtower.identity.v1\x1a watchtower/authz/v1/access.proto\x1a%watchtower/identity/v1/identity.proto\"I\n" +
+	"-watchtower/identity/v1/identity_service.proto\x12\x16watchtower.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a watchtower/authz/v1/access.proto\x1a%watchtower/identity/v1/identity.proto\"I\n" +
 	"\x15VerifyPasswordRequest\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x1a\n" +
 	"\bpassword\x18\x02 \x01(\tR\bpassword\"\x90\x01\n" +
@@ -372,13 +524,30 @@ const file_watchtower_identity_v1_identity_service_proto_rawDesc = "" +
 	"\bpassword\x18\x04 \x01(\tR\bpassword\"C\n" +
 	"\x11BootstrapResponse\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userId2\xdb\x02\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"\xb3\x02\n" +
+	"\x17RecordAuditEventRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x19\n" +
+	"\bactor_id\x18\x03 \x01(\tR\aactorId\x12\x1b\n" +
+	"\ttarget_id\x18\x04 \x01(\tR\btargetId\x12\x0e\n" +
+	"\x02ip\x18\x05 \x01(\tR\x02ip\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x06 \x01(\tR\tuserAgent\x12M\n" +
+	"\x04data\x18\a \x03(\v29.watchtower.identity.v1.RecordAuditEventRequest.DataEntryR\x04data\x1a7\n" +
+	"\tDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"V\n" +
+	"\x18RecordAuditEventResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at2\xdb\x03\n" +
 	"\x0fIdentityService\x12x\n" +
 	"\x0eVerifyPassword\x12-.watchtower.identity.v1.VerifyPasswordRequest\x1a..watchtower.identity.v1.VerifyPasswordResponse\"\a\xca\xf3\x18\x03\n" +
 	"\x01\x05\x12c\n" +
 	"\aGetUser\x12&.watchtower.identity.v1.GetUserRequest\x1a'.watchtower.identity.v1.GetUserResponse\"\a\xca\xf3\x18\x03\n" +
 	"\x01\x05\x12i\n" +
 	"\tBootstrap\x12(.watchtower.identity.v1.BootstrapRequest\x1a).watchtower.identity.v1.BootstrapResponse\"\a\xca\xf3\x18\x03\n" +
+	"\x01\x05\x12~\n" +
+	"\x10RecordAuditEvent\x12/.watchtower.identity.v1.RecordAuditEventRequest\x1a0.watchtower.identity.v1.RecordAuditEventResponse\"\a\xca\xf3\x18\x03\n" +
 	"\x01\x05BPZNgithub.com/watchtower/authplane/proto/gen/go/watchtower/identity/v1;identityv1b\x06proto3"
 
 var (
@@ -393,33 +562,41 @@ func file_watchtower_identity_v1_identity_service_proto_rawDescGZIP() []byte {
 	return file_watchtower_identity_v1_identity_service_proto_rawDescData
 }
 
-var file_watchtower_identity_v1_identity_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_watchtower_identity_v1_identity_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_watchtower_identity_v1_identity_service_proto_goTypes = []any{
-	(*VerifyPasswordRequest)(nil),  // 0: watchtower.identity.v1.VerifyPasswordRequest
-	(*VerifyPasswordResponse)(nil), // 1: watchtower.identity.v1.VerifyPasswordResponse
-	(*GetUserRequest)(nil),         // 2: watchtower.identity.v1.GetUserRequest
-	(*GetUserResponse)(nil),        // 3: watchtower.identity.v1.GetUserResponse
-	(*BootstrapRequest)(nil),       // 4: watchtower.identity.v1.BootstrapRequest
-	(*BootstrapResponse)(nil),      // 5: watchtower.identity.v1.BootstrapResponse
-	(*User)(nil),                   // 6: watchtower.identity.v1.User
-	(*Membership)(nil),             // 7: watchtower.identity.v1.Membership
+	(*VerifyPasswordRequest)(nil),    // 0: watchtower.identity.v1.VerifyPasswordRequest
+	(*VerifyPasswordResponse)(nil),   // 1: watchtower.identity.v1.VerifyPasswordResponse
+	(*GetUserRequest)(nil),           // 2: watchtower.identity.v1.GetUserRequest
+	(*GetUserResponse)(nil),          // 3: watchtower.identity.v1.GetUserResponse
+	(*BootstrapRequest)(nil),         // 4: watchtower.identity.v1.BootstrapRequest
+	(*BootstrapResponse)(nil),        // 5: watchtower.identity.v1.BootstrapResponse
+	(*RecordAuditEventRequest)(nil),  // 6: watchtower.identity.v1.RecordAuditEventRequest
+	(*RecordAuditEventResponse)(nil), // 7: watchtower.identity.v1.RecordAuditEventResponse
+	nil,                              // 8: watchtower.identity.v1.RecordAuditEventRequest.DataEntry
+	(*User)(nil),                     // 9: watchtower.identity.v1.User
+	(*Membership)(nil),               // 10: watchtower.identity.v1.Membership
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
 }
 var file_watchtower_identity_v1_identity_service_proto_depIdxs = []int32{
-	6, // 0: watchtower.identity.v1.VerifyPasswordResponse.user:type_name -> watchtower.identity.v1.User
-	7, // 1: watchtower.identity.v1.VerifyPasswordResponse.memberships:type_name -> watchtower.identity.v1.Membership
-	6, // 2: watchtower.identity.v1.GetUserResponse.user:type_name -> watchtower.identity.v1.User
-	7, // 3: watchtower.identity.v1.GetUserResponse.memberships:type_name -> watchtower.identity.v1.Membership
-	0, // 4: watchtower.identity.v1.IdentityService.VerifyPassword:input_type -> watchtower.identity.v1.VerifyPasswordRequest
-	2, // 5: watchtower.identity.v1.IdentityService.GetUser:input_type -> watchtower.identity.v1.GetUserRequest
-	4, // 6: watchtower.identity.v1.IdentityService.Bootstrap:input_type -> watchtower.identity.v1.BootstrapRequest
-	1, // 7: watchtower.identity.v1.IdentityService.VerifyPassword:output_type -> watchtower.identity.v1.VerifyPasswordResponse
-	3, // 8: watchtower.identity.v1.IdentityService.GetUser:output_type -> watchtower.identity.v1.GetUserResponse
-	5, // 9: watchtower.identity.v1.IdentityService.Bootstrap:output_type -> watchtower.identity.v1.BootstrapResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9,  // 0: watchtower.identity.v1.VerifyPasswordResponse.user:type_name -> watchtower.identity.v1.User
+	10, // 1: watchtower.identity.v1.VerifyPasswordResponse.memberships:type_name -> watchtower.identity.v1.Membership
+	9,  // 2: watchtower.identity.v1.GetUserResponse.user:type_name -> watchtower.identity.v1.User
+	10, // 3: watchtower.identity.v1.GetUserResponse.memberships:type_name -> watchtower.identity.v1.Membership
+	8,  // 4: watchtower.identity.v1.RecordAuditEventRequest.data:type_name -> watchtower.identity.v1.RecordAuditEventRequest.DataEntry
+	11, // 5: watchtower.identity.v1.RecordAuditEventResponse.at:type_name -> google.protobuf.Timestamp
+	0,  // 6: watchtower.identity.v1.IdentityService.VerifyPassword:input_type -> watchtower.identity.v1.VerifyPasswordRequest
+	2,  // 7: watchtower.identity.v1.IdentityService.GetUser:input_type -> watchtower.identity.v1.GetUserRequest
+	4,  // 8: watchtower.identity.v1.IdentityService.Bootstrap:input_type -> watchtower.identity.v1.BootstrapRequest
+	6,  // 9: watchtower.identity.v1.IdentityService.RecordAuditEvent:input_type -> watchtower.identity.v1.RecordAuditEventRequest
+	1,  // 10: watchtower.identity.v1.IdentityService.VerifyPassword:output_type -> watchtower.identity.v1.VerifyPasswordResponse
+	3,  // 11: watchtower.identity.v1.IdentityService.GetUser:output_type -> watchtower.identity.v1.GetUserResponse
+	5,  // 12: watchtower.identity.v1.IdentityService.Bootstrap:output_type -> watchtower.identity.v1.BootstrapResponse
+	7,  // 13: watchtower.identity.v1.IdentityService.RecordAuditEvent:output_type -> watchtower.identity.v1.RecordAuditEventResponse
+	10, // [10:14] is the sub-list for method output_type
+	6,  // [6:10] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_watchtower_identity_v1_identity_service_proto_init() }
@@ -434,7 +611,7 @@ func file_watchtower_identity_v1_identity_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_watchtower_identity_v1_identity_service_proto_rawDesc), len(file_watchtower_identity_v1_identity_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IdentityService_VerifyPassword_FullMethodName = "/watchtower.identity.v1.IdentityService/VerifyPassword"
-	IdentityService_GetUser_FullMethodName        = "/watchtower.identity.v1.IdentityService/GetUser"
-	IdentityService_Bootstrap_FullMethodName      = "/watchtower.identity.v1.IdentityService/Bootstrap"
+	IdentityService_VerifyPassword_FullMethodName   = "/watchtower.identity.v1.IdentityService/VerifyPassword"
+	IdentityService_GetUser_FullMethodName          = "/watchtower.identity.v1.IdentityService/GetUser"
+	IdentityService_Bootstrap_FullMethodName        = "/watchtower.identity.v1.IdentityService/Bootstrap"
+	IdentityService_RecordAuditEvent_FullMethodName = "/watchtower.identity.v1.IdentityService/RecordAuditEvent"
 )
 
 // IdentityServiceClient is the client API for IdentityService service.
@@ -32,18 +33,29 @@ const (
 // (Postgres schema identity). It is reached by other services and wtctl only.
 type IdentityServiceClient interface {
 	// VerifyPassword checks an email and password. It does the same work for an
-	// unknown email as for a known one. Services only. Errors: UNAUTHENTICATED
+	// unknown email or a disabled user as for a valid one (one full argon2id
+	// verification each). On success with outdated hash parameters the stored
+	// hash is upgraded. Services only. Errors: UNAUTHENTICATED
 	// invalid_credentials (unknown email, wrong password and disabled user alike);
-	// INVALID_ARGUMENT password_too_long; RESOURCE_EXHAUSTED busy when the
-	// password-hashing pool is saturated.
+	// INVALID_ARGUMENT validation_failed (field email: malformed; field password:
+	// too_long, over 1024 bytes, refused before any hashing); RESOURCE_EXHAUSTED
+	// rate_limited (retry after 1 s) when no password-hashing slot frees up
+	// within 2 s.
 	VerifyPassword(ctx context.Context, in *VerifyPasswordRequest, opts ...grpc.CallOption) (*VerifyPasswordResponse, error)
 	// GetUser returns a user with their memberships. Services only.
 	// Errors: NOT_FOUND.
 	GetUser(ctx context.Context, in *GetUserRequest, opts ...grpc.CallOption) (*GetUserResponse, error)
-	// Bootstrap creates an organization and its first ADMIN. Services (wtctl)
-	// only. Errors: ALREADY_EXISTS email_taken; INVALID_ARGUMENT
-	// validation_failed or weak_password.
+	// Bootstrap creates, in one transaction, an organization, its first user as
+	// ADMIN, the default security policy and an org.bootstrapped audit event.
+	// Services (wtctl) only. Errors: ALREADY_EXISTS email_taken; INVALID_ARGUMENT
+	// validation_failed (org_name, email, name, password too_long) or
+	// weak_password (under 12 characters).
 	Bootstrap(ctx context.Context, in *BootstrapRequest, opts ...grpc.CallOption) (*BootstrapResponse, error)
+	// RecordAuditEvent appends an event to an organization's audit trail; it is
+	// the audit sink of every other service. Services only. Errors:
+	// INVALID_ARGUMENT validation_failed; NOT_FOUND when the organization does
+	// not exist.
+	RecordAuditEvent(ctx context.Context, in *RecordAuditEventRequest, opts ...grpc.CallOption) (*RecordAuditEventResponse, error)
 }
 
 type identityServiceClient struct {
@@ -84,6 +96,16 @@ func (c *identityServiceClient) Bootstrap(ctx context.Context, in *BootstrapRequ
 	return out, nil
 }
 
+func (c *identityServiceClient) RecordAuditEvent(ctx context.Context, in *RecordAuditEventRequest, opts ...grpc.CallOption) (*RecordAuditEventResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordAuditEventResponse)
+	err := c.cc.Invoke(ctx, IdentityService_RecordAuditEvent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IdentityServiceServer is the server API for IdentityService service.
 // All implementations must embed UnimplementedIdentityServiceServer
 // for forward compatibility.
@@ -92,18 +114,29 @@ func (c *identityServiceClient) Bootstrap(ctx context.Context, in *BootstrapRequ
 // (Postgres schema identity). It is reached by other services and wtctl only.
 type IdentityServiceServer interface {
 	// VerifyPassword checks an email and password. It does the same work for an
-	// unknown email as for a known one. Services only. Errors: UNAUTHENTICATED
+	// unknown email or a disabled user as for a valid one (one full argon2id
+	// verification each). On success with outdated hash parameters the stored
+	// hash is upgraded. Services only. Errors: UNAUTHENTICATED
 	// invalid_credentials (unknown email, wrong password and disabled user alike);
-	// INVALID_ARGUMENT password_too_long; RESOURCE_EXHAUSTED busy when the
-	// password-hashing pool is saturated.
+	// INVALID_ARGUMENT validation_failed (field email: malformed; field password:
+	// too_long, over 1024 bytes, refused before any hashing); RESOURCE_EXHAUSTED
+	// rate_limited (retry after 1 s) when no password-hashing slot frees up
+	// within 2 s.
 	VerifyPassword(context.Context, *VerifyPasswordRequest) (*VerifyPasswordResponse, error)
 	// GetUser returns a user with their memberships. Services only.
 	// Errors: NOT_FOUND.
 	GetUser(context.Context, *GetUserRequest) (*GetUserResponse, error)
-	// Bootstrap creates an organization and its first ADMIN. Services (wtctl)
-	// only. Errors: ALREADY_EXISTS email_taken; INVALID_ARGUMENT
-	// validation_failed or weak_password.
+	// Bootstrap creates, in one transaction, an organization, its first user as
+	// ADMIN, the default security policy and an org.bootstrapped audit event.
+	// Services (wtctl) only. Errors: ALREADY_EXISTS email_taken; INVALID_ARGUMENT
+	// validation_failed (org_name, email, name, password too_long) or
+	// weak_password (under 12 characters).
 	Bootstrap(context.Context, *BootstrapRequest) (*BootstrapResponse, error)
+	// RecordAuditEvent appends an event to an organization's audit trail; it is
+	// the audit sink of every other service. Services only. Errors:
+	// INVALID_ARGUMENT validation_failed; NOT_FOUND when the organization does
+	// not exist.
+	RecordAuditEvent(context.Context, *RecordAuditEventRequest) (*RecordAuditEventResponse, error)
 	mustEmbedUnimplementedIdentityServiceServer()
 }
 
@@ -122,6 +155,9 @@ func (UnimplementedIdentityServiceServer) GetUser(context.Context, *GetUserReque
 }
 func (UnimplementedIdentityServiceServer) Bootstrap(context.Context, *BootstrapRequest) (*BootstrapResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Bootstrap not implemented")
+}
+func (UnimplementedIdentityServiceServer) RecordAuditEvent(context.Context, *RecordAuditEventRequest) (*RecordAuditEventResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordAuditEvent not implemented")
 }
 func (UnimplementedIdentityServiceServer) mustEmbedUnimplementedIdentityServiceServer() {}
 func (UnimplementedIdentityServiceServer) testEmbeddedByValue()                         {}
@@ -198,6 +234,24 @@ func _IdentityService_Bootstrap_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_RecordAuditEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordAuditEventRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).RecordAuditEvent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_RecordAuditEvent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).RecordAuditEvent(ctx, req.(*RecordAuditEventRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IdentityService_ServiceDesc is the grpc.ServiceDesc for IdentityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -216,6 +270,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Bootstrap",
 			Handler:    _IdentityService_Bootstrap_Handler,
+		},
+		{
+			MethodName: "RecordAuditEvent",
+			Handler:    _IdentityService_RecordAuditEvent_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
