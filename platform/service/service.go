@@ -1,0 +1,64 @@
+// Package service runs a WatchTower gRPC service process: its gRPC server
+// (with the platform interceptors, health and reflection) and its admin HTTP
+// server, until the context ends.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/watchtower/authplane/platform/admin"
+	"github.com/watchtower/authplane/platform/grpcserver"
+	"github.com/watchtower/authplane/platform/principal"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+)
+
+// Options describes one service process.
+type Options struct {
+	Name      string
+	GRPCAddr  string
+	AdminAddr string
+	Logger    *slog.Logger
+	Keyring   *principal.Keyring
+	Registry  *prometheus.Registry
+	// Register adds the service's gRPC implementations.
+	Register func(*grpc.Server)
+	// Checks are the readiness probes (/readyz on the admin address).
+	Checks []admin.Check
+}
+
+// Keyring parses the --principal-keys setting.
+func Keyring(spec string) (*principal.Keyring, error) {
+	keys, err := principal.ParseKeys(spec)
+	if err != nil {
+		return nil, err
+	}
+	return principal.NewKeyring(keys, nil)
+}
+
+// Run serves until ctx ends or a server fails.
+func Run(ctx context.Context, o Options) error {
+	reg := o.Registry
+	if reg == nil {
+		reg = admin.NewRegistry()
+	}
+	srv := grpcserver.New(grpcserver.Options{Logger: o.Logger, Keyring: o.Keyring, Registry: reg})
+	o.Register(srv.Server)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ctx, o.GRPCAddr); err != nil {
+			return fmt.Errorf("%s grpc: %w", o.Name, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := admin.Serve(ctx, o.AdminAddr, admin.Handler(reg, o.Logger, o.Checks...), o.Logger); err != nil {
+			return fmt.Errorf("%s admin: %w", o.Name, err)
+		}
+		return nil
+	})
+	return g.Wait()
+}
