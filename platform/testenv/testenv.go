@@ -135,4 +135,3 @@ func Keyring(tb testing.TB) (*principal.Keyring, string) {
 	}
 	return kr, "test:" + base64.RawURLEncoding.EncodeToString(secret)
 }
-

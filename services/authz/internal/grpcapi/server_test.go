@@ -150,4 +150,3 @@ func tamper(wire string) string {
 	}
 	return string(b)
 }
-
