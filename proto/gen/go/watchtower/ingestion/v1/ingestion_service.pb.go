@@ -144,11 +144,982 @@ func (x *IngestResponse) GetRetryAfterSeconds() int32 {
 	return 0
 }
 
+// VerifyApiKeyRequest carries the secret exactly as the client sent it.
+type VerifyApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Secret        string                 `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyApiKeyRequest) Reset() {
+	*x = VerifyApiKeyRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyApiKeyRequest) ProtoMessage() {}
+
+func (x *VerifyApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*VerifyApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *VerifyApiKeyRequest) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// VerifyApiKeyResponse is the verified key.
+type VerifyApiKeyResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ApiKeyId string                 `protobuf:"bytes,1,opt,name=api_key_id,json=apiKeyId,proto3" json:"api_key_id,omitempty"`
+	OrgId    string                 `protobuf:"bytes,2,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	// environment is "live" or "test".
+	Environment string `protobuf:"bytes,3,opt,name=environment,proto3" json:"environment,omitempty"`
+	// allowed_cidrs is the key's own allow-list (empty: any address).
+	AllowedCidrs []string `protobuf:"bytes,4,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
+	// org_allowed_cidrs is the organization's allow-list (empty: any address).
+	OrgAllowedCidrs []string `protobuf:"bytes,5,rep,name=org_allowed_cidrs,json=orgAllowedCidrs,proto3" json:"org_allowed_cidrs,omitempty"`
+	// valid_until_unix_ms, when non-zero, is when this secret stops working
+	// (a rotated-out secret in its grace period); caches must not outlive it.
+	ValidUntilUnixMs int64 `protobuf:"varint,6,opt,name=valid_until_unix_ms,json=validUntilUnixMs,proto3" json:"valid_until_unix_ms,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *VerifyApiKeyResponse) Reset() {
+	*x = VerifyApiKeyResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyApiKeyResponse) ProtoMessage() {}
+
+func (x *VerifyApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*VerifyApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VerifyApiKeyResponse) GetApiKeyId() string {
+	if x != nil {
+		return x.ApiKeyId
+	}
+	return ""
+}
+
+func (x *VerifyApiKeyResponse) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *VerifyApiKeyResponse) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *VerifyApiKeyResponse) GetAllowedCidrs() []string {
+	if x != nil {
+		return x.AllowedCidrs
+	}
+	return nil
+}
+
+func (x *VerifyApiKeyResponse) GetOrgAllowedCidrs() []string {
+	if x != nil {
+		return x.OrgAllowedCidrs
+	}
+	return nil
+}
+
+func (x *VerifyApiKeyResponse) GetValidUntilUnixMs() int64 {
+	if x != nil {
+		return x.ValidUntilUnixMs
+	}
+	return 0
+}
+
+// CreateApiKeyRequest is POST /api/v1/org/api-keys.
+type CreateApiKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// org_id is required of SERVICE callers and ignored for users.
+	OrgId string `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	Name  string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// environment is "live" or "test".
+	Environment   string   `protobuf:"bytes,3,opt,name=environment,proto3" json:"environment,omitempty"`
+	AllowedCidrs  []string `protobuf:"bytes,4,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiKeyRequest) Reset() {
+	*x = CreateApiKeyRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiKeyRequest) ProtoMessage() {}
+
+func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateApiKeyRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *CreateApiKeyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateApiKeyRequest) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *CreateApiKeyRequest) GetAllowedCidrs() []string {
+	if x != nil {
+		return x.AllowedCidrs
+	}
+	return nil
+}
+
+// CreateApiKeyResponse carries the secret, shown only here.
+type CreateApiKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiKey        *ApiKey                `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	Secret        string                 `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiKeyResponse) Reset() {
+	*x = CreateApiKeyResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiKeyResponse) ProtoMessage() {}
+
+func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CreateApiKeyResponse) GetApiKey() *ApiKey {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
+func (x *CreateApiKeyResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// ListApiKeysRequest is GET /api/v1/org/api-keys.
+type ListApiKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrgId         string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysRequest) Reset() {
+	*x = ListApiKeysRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysRequest) ProtoMessage() {}
+
+func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListApiKeysRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+// ListApiKeysResponse lists keys, newest first.
+type ListApiKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiKeys       []*ApiKey              `protobuf:"bytes,1,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysResponse) Reset() {
+	*x = ListApiKeysResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysResponse) ProtoMessage() {}
+
+func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
+	if x != nil {
+		return x.ApiKeys
+	}
+	return nil
+}
+
+// RotateApiKeyRequest is POST /api/v1/org/api-keys/{id}/rotate.
+type RotateApiKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	OrgId string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	Id    string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// grace_period_seconds keeps the old secret working that long (0..604800).
+	GracePeriodSeconds int32 `protobuf:"varint,3,opt,name=grace_period_seconds,json=gracePeriodSeconds,proto3" json:"grace_period_seconds,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *RotateApiKeyRequest) Reset() {
+	*x = RotateApiKeyRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateApiKeyRequest) ProtoMessage() {}
+
+func (x *RotateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*RotateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RotateApiKeyRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *RotateApiKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RotateApiKeyRequest) GetGracePeriodSeconds() int32 {
+	if x != nil {
+		return x.GracePeriodSeconds
+	}
+	return 0
+}
+
+// RotateApiKeyResponse carries the new secret.
+type RotateApiKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiKey        *ApiKey                `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	Secret        string                 `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateApiKeyResponse) Reset() {
+	*x = RotateApiKeyResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateApiKeyResponse) ProtoMessage() {}
+
+func (x *RotateApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*RotateApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RotateApiKeyResponse) GetApiKey() *ApiKey {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
+func (x *RotateApiKeyResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// RevokeApiKeyRequest is DELETE /api/v1/org/api-keys/{id}.
+type RevokeApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrgId         string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiKeyRequest) Reset() {
+	*x = RevokeApiKeyRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiKeyRequest) ProtoMessage() {}
+
+func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RevokeApiKeyRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *RevokeApiKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// RevokeApiKeyResponse is empty (REST: 204).
+type RevokeApiKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiKeyResponse) Reset() {
+	*x = RevokeApiKeyResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiKeyResponse) ProtoMessage() {}
+
+func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{11}
+}
+
+// SetOrgAllowedCidrsRequest replaces an organization's allow-list.
+type SetOrgAllowedCidrsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrgId         string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	AllowedCidrs  []string               `protobuf:"bytes,2,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetOrgAllowedCidrsRequest) Reset() {
+	*x = SetOrgAllowedCidrsRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetOrgAllowedCidrsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetOrgAllowedCidrsRequest) ProtoMessage() {}
+
+func (x *SetOrgAllowedCidrsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetOrgAllowedCidrsRequest.ProtoReflect.Descriptor instead.
+func (*SetOrgAllowedCidrsRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SetOrgAllowedCidrsRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *SetOrgAllowedCidrsRequest) GetAllowedCidrs() []string {
+	if x != nil {
+		return x.AllowedCidrs
+	}
+	return nil
+}
+
+// SetOrgAllowedCidrsResponse is empty.
+type SetOrgAllowedCidrsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetOrgAllowedCidrsResponse) Reset() {
+	*x = SetOrgAllowedCidrsResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetOrgAllowedCidrsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetOrgAllowedCidrsResponse) ProtoMessage() {}
+
+func (x *SetOrgAllowedCidrsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetOrgAllowedCidrsResponse.ProtoReflect.Descriptor instead.
+func (*SetOrgAllowedCidrsResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{13}
+}
+
+// GetControlsRequest is GET /api/v1/org/controls.
+type GetControlsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrgId         string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetControlsRequest) Reset() {
+	*x = GetControlsRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetControlsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetControlsRequest) ProtoMessage() {}
+
+func (x *GetControlsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetControlsRequest.ProtoReflect.Descriptor instead.
+func (*GetControlsRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetControlsRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+// GetControlsResponse wraps the controls (REST body: the controls object).
+type GetControlsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Controls      *Controls              `protobuf:"bytes,1,opt,name=controls,proto3" json:"controls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetControlsResponse) Reset() {
+	*x = GetControlsResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetControlsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetControlsResponse) ProtoMessage() {}
+
+func (x *GetControlsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetControlsResponse.ProtoReflect.Descriptor instead.
+func (*GetControlsResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetControlsResponse) GetControls() *Controls {
+	if x != nil {
+		return x.Controls
+	}
+	return nil
+}
+
+// UpdateControlsRequest is PUT /api/v1/org/controls; absent fields are kept.
+type UpdateControlsRequest struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	OrgId                 string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	ReviewAmount          *float64               `protobuf:"fixed64,2,opt,name=review_amount,json=reviewAmount,proto3,oneof" json:"review_amount,omitempty"`
+	BlockAmount           *float64               `protobuf:"fixed64,3,opt,name=block_amount,json=blockAmount,proto3,oneof" json:"block_amount,omitempty"`
+	VelocityWindowSeconds *int32                 `protobuf:"varint,4,opt,name=velocity_window_seconds,json=velocityWindowSeconds,proto3,oneof" json:"velocity_window_seconds,omitempty"`
+	VelocityMaxCount      *int32                 `protobuf:"varint,5,opt,name=velocity_max_count,json=velocityMaxCount,proto3,oneof" json:"velocity_max_count,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *UpdateControlsRequest) Reset() {
+	*x = UpdateControlsRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateControlsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateControlsRequest) ProtoMessage() {}
+
+func (x *UpdateControlsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateControlsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateControlsRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UpdateControlsRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *UpdateControlsRequest) GetReviewAmount() float64 {
+	if x != nil && x.ReviewAmount != nil {
+		return *x.ReviewAmount
+	}
+	return 0
+}
+
+func (x *UpdateControlsRequest) GetBlockAmount() float64 {
+	if x != nil && x.BlockAmount != nil {
+		return *x.BlockAmount
+	}
+	return 0
+}
+
+func (x *UpdateControlsRequest) GetVelocityWindowSeconds() int32 {
+	if x != nil && x.VelocityWindowSeconds != nil {
+		return *x.VelocityWindowSeconds
+	}
+	return 0
+}
+
+func (x *UpdateControlsRequest) GetVelocityMaxCount() int32 {
+	if x != nil && x.VelocityMaxCount != nil {
+		return *x.VelocityMaxCount
+	}
+	return 0
+}
+
+// UpdateControlsResponse wraps the controls after the change.
+type UpdateControlsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Controls      *Controls              `protobuf:"bytes,1,opt,name=controls,proto3" json:"controls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateControlsResponse) Reset() {
+	*x = UpdateControlsResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateControlsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateControlsResponse) ProtoMessage() {}
+
+func (x *UpdateControlsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateControlsResponse.ProtoReflect.Descriptor instead.
+func (*UpdateControlsResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UpdateControlsResponse) GetControls() *Controls {
+	if x != nil {
+		return x.Controls
+	}
+	return nil
+}
+
+// ListTransactionsRequest is GET /api/v1/transactions.
+type ListTransactionsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	OrgId     string                 `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	PageToken string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// page_size defaults to 50, at most 200.
+	PageSize      int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTransactionsRequest) Reset() {
+	*x = ListTransactionsRequest{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTransactionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTransactionsRequest) ProtoMessage() {}
+
+func (x *ListTransactionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTransactionsRequest.ProtoReflect.Descriptor instead.
+func (*ListTransactionsRequest) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListTransactionsRequest) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *ListTransactionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListTransactionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+// ListTransactionsResponse is one page, newest first.
+type ListTransactionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Transactions  []*Transaction         `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTransactionsResponse) Reset() {
+	*x = ListTransactionsResponse{}
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTransactionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTransactionsResponse) ProtoMessage() {}
+
+func (x *ListTransactionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTransactionsResponse.ProtoReflect.Descriptor instead.
+func (*ListTransactionsResponse) Descriptor() ([]byte, []int) {
+	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListTransactionsResponse) GetTransactions() []*Transaction {
+	if x != nil {
+		return x.Transactions
+	}
+	return nil
+}
+
+func (x *ListTransactionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_watchtower_ingestion_v1_ingestion_service_proto protoreflect.FileDescriptor
 
 const file_watchtower_ingestion_v1_ingestion_service_proto_rawDesc = "" +
 	"\n" +
-	"/watchtower/ingestion/v1/ingestion_service.proto\x12\x17watchtower.ingestion.v1\x1a watchtower/authz/v1/access.proto\"L\n" +
+	"/watchtower/ingestion/v1/ingestion_service.proto\x12\x17watchtower.ingestion.v1\x1a watchtower/authz/v1/access.proto\x1a%watchtower/ingestion/v1/api_key.proto\x1a&watchtower/ingestion/v1/controls.proto\x1a)watchtower/ingestion/v1/transaction.proto\"L\n" +
 	"\rIngestRequest\x12'\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\fR\x04body\"\x91\x01\n" +
@@ -157,10 +1128,90 @@ const file_watchtower_ingestion_v1_ingestion_service_proto_rawDesc = "" +
 	"httpStatus\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\fR\x04body\x12\x1a\n" +
 	"\breplayed\x18\x03 \x01(\bR\breplayed\x12.\n" +
-	"\x13retry_after_seconds\x18\x04 \x01(\x05R\x11retryAfterSeconds2v\n" +
+	"\x13retry_after_seconds\x18\x04 \x01(\x05R\x11retryAfterSeconds\"-\n" +
+	"\x13VerifyApiKeyRequest\x12\x16\n" +
+	"\x06secret\x18\x01 \x01(\tR\x06secret\"\xed\x01\n" +
+	"\x14VerifyApiKeyResponse\x12\x1c\n" +
+	"\n" +
+	"api_key_id\x18\x01 \x01(\tR\bapiKeyId\x12\x15\n" +
+	"\x06org_id\x18\x02 \x01(\tR\x05orgId\x12 \n" +
+	"\venvironment\x18\x03 \x01(\tR\venvironment\x12#\n" +
+	"\rallowed_cidrs\x18\x04 \x03(\tR\fallowedCidrs\x12*\n" +
+	"\x11org_allowed_cidrs\x18\x05 \x03(\tR\x0forgAllowedCidrs\x12-\n" +
+	"\x13valid_until_unix_ms\x18\x06 \x01(\x03R\x10validUntilUnixMs\"\x87\x01\n" +
+	"\x13CreateApiKeyRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\venvironment\x18\x03 \x01(\tR\venvironment\x12#\n" +
+	"\rallowed_cidrs\x18\x04 \x03(\tR\fallowedCidrs\"h\n" +
+	"\x14CreateApiKeyResponse\x128\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x1f.watchtower.ingestion.v1.ApiKeyR\x06apiKey\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"+\n" +
+	"\x12ListApiKeysRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\"Q\n" +
+	"\x13ListApiKeysResponse\x12:\n" +
+	"\bapi_keys\x18\x01 \x03(\v2\x1f.watchtower.ingestion.v1.ApiKeyR\aapiKeys\"n\n" +
+	"\x13RotateApiKeyRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x120\n" +
+	"\x14grace_period_seconds\x18\x03 \x01(\x05R\x12gracePeriodSeconds\"h\n" +
+	"\x14RotateApiKeyResponse\x128\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x1f.watchtower.ingestion.v1.ApiKeyR\x06apiKey\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"<\n" +
+	"\x13RevokeApiKeyRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x16\n" +
+	"\x14RevokeApiKeyResponse\"W\n" +
+	"\x19SetOrgAllowedCidrsRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12#\n" +
+	"\rallowed_cidrs\x18\x02 \x03(\tR\fallowedCidrs\"\x1c\n" +
+	"\x1aSetOrgAllowedCidrsResponse\"+\n" +
+	"\x12GetControlsRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\"T\n" +
+	"\x13GetControlsResponse\x12=\n" +
+	"\bcontrols\x18\x01 \x01(\v2!.watchtower.ingestion.v1.ControlsR\bcontrols\"\xc6\x02\n" +
+	"\x15UpdateControlsRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12(\n" +
+	"\rreview_amount\x18\x02 \x01(\x01H\x00R\freviewAmount\x88\x01\x01\x12&\n" +
+	"\fblock_amount\x18\x03 \x01(\x01H\x01R\vblockAmount\x88\x01\x01\x12;\n" +
+	"\x17velocity_window_seconds\x18\x04 \x01(\x05H\x02R\x15velocityWindowSeconds\x88\x01\x01\x121\n" +
+	"\x12velocity_max_count\x18\x05 \x01(\x05H\x03R\x10velocityMaxCount\x88\x01\x01B\x10\n" +
+	"\x0e_review_amountB\x0f\n" +
+	"\r_block_amountB\x1a\n" +
+	"\x18_velocity_window_secondsB\x15\n" +
+	"\x13_velocity_max_count\"W\n" +
+	"\x16UpdateControlsResponse\x12=\n" +
+	"\bcontrols\x18\x01 \x01(\v2!.watchtower.ingestion.v1.ControlsR\bcontrols\"l\n" +
+	"\x17ListTransactionsRequest\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\"\x8c\x01\n" +
+	"\x18ListTransactionsResponse\x12H\n" +
+	"\ftransactions\x18\x01 \x03(\v2$.watchtower.ingestion.v1.TransactionR\ftransactions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xba\n" +
+	"\n" +
 	"\x10IngestionService\x12b\n" +
 	"\x06Ingest\x12&.watchtower.ingestion.v1.IngestRequest\x1a'.watchtower.ingestion.v1.IngestResponse\"\a\xca\xf3\x18\x03\n" +
-	"\x01\x04BRZPgithub.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1;ingestionv1b\x06proto3"
+	"\x01\x04\x12t\n" +
+	"\fVerifyApiKey\x12,.watchtower.ingestion.v1.VerifyApiKeyRequest\x1a-.watchtower.ingestion.v1.VerifyApiKeyResponse\"\a\xca\xf3\x18\x03\n" +
+	"\x01\x05\x12\x85\x01\n" +
+	"\fCreateApiKey\x12,.watchtower.ingestion.v1.CreateApiKeyRequest\x1a-.watchtower.ingestion.v1.CreateApiKeyResponse\"\x18\xca\xf3\x18\x14\n" +
+	"\x02\x02\x05\x12\x0eapi_keys:write\x12\x81\x01\n" +
+	"\vListApiKeys\x12+.watchtower.ingestion.v1.ListApiKeysRequest\x1a,.watchtower.ingestion.v1.ListApiKeysResponse\"\x17\xca\xf3\x18\x13\n" +
+	"\x02\x02\x05\x12\rapi_keys:read\x12\x85\x01\n" +
+	"\fRotateApiKey\x12,.watchtower.ingestion.v1.RotateApiKeyRequest\x1a-.watchtower.ingestion.v1.RotateApiKeyResponse\"\x18\xca\xf3\x18\x14\n" +
+	"\x02\x02\x05\x12\x0eapi_keys:write\x12\x85\x01\n" +
+	"\fRevokeApiKey\x12,.watchtower.ingestion.v1.RevokeApiKeyRequest\x1a-.watchtower.ingestion.v1.RevokeApiKeyResponse\"\x18\xca\xf3\x18\x14\n" +
+	"\x02\x02\x05\x12\x0eapi_keys:write\x12\x86\x01\n" +
+	"\x12SetOrgAllowedCidrs\x122.watchtower.ingestion.v1.SetOrgAllowedCidrsRequest\x1a3.watchtower.ingestion.v1.SetOrgAllowedCidrsResponse\"\a\xca\xf3\x18\x03\n" +
+	"\x01\x05\x12\x81\x01\n" +
+	"\vGetControls\x12+.watchtower.ingestion.v1.GetControlsRequest\x1a,.watchtower.ingestion.v1.GetControlsResponse\"\x17\xca\xf3\x18\x13\n" +
+	"\x02\x02\x05\x12\rcontrols:read\x12\x8b\x01\n" +
+	"\x0eUpdateControls\x12..watchtower.ingestion.v1.UpdateControlsRequest\x1a/.watchtower.ingestion.v1.UpdateControlsResponse\"\x18\xca\xf3\x18\x14\n" +
+	"\x02\x02\x05\x12\x0econtrols:write\x12\x94\x01\n" +
+	"\x10ListTransactions\x120.watchtower.ingestion.v1.ListTransactionsRequest\x1a1.watchtower.ingestion.v1.ListTransactionsResponse\"\x1b\xca\xf3\x18\x17\n" +
+	"\x02\x02\x05\x12\x11transactions:readBRZPgithub.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1;ingestionv1b\x06proto3"
 
 var (
 	file_watchtower_ingestion_v1_ingestion_service_proto_rawDescOnce sync.Once
@@ -174,19 +1225,64 @@ func file_watchtower_ingestion_v1_ingestion_service_proto_rawDescGZIP() []byte {
 	return file_watchtower_ingestion_v1_ingestion_service_proto_rawDescData
 }
 
-var file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_watchtower_ingestion_v1_ingestion_service_proto_goTypes = []any{
-	(*IngestRequest)(nil),  // 0: watchtower.ingestion.v1.IngestRequest
-	(*IngestResponse)(nil), // 1: watchtower.ingestion.v1.IngestResponse
+	(*IngestRequest)(nil),              // 0: watchtower.ingestion.v1.IngestRequest
+	(*IngestResponse)(nil),             // 1: watchtower.ingestion.v1.IngestResponse
+	(*VerifyApiKeyRequest)(nil),        // 2: watchtower.ingestion.v1.VerifyApiKeyRequest
+	(*VerifyApiKeyResponse)(nil),       // 3: watchtower.ingestion.v1.VerifyApiKeyResponse
+	(*CreateApiKeyRequest)(nil),        // 4: watchtower.ingestion.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),       // 5: watchtower.ingestion.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),         // 6: watchtower.ingestion.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),        // 7: watchtower.ingestion.v1.ListApiKeysResponse
+	(*RotateApiKeyRequest)(nil),        // 8: watchtower.ingestion.v1.RotateApiKeyRequest
+	(*RotateApiKeyResponse)(nil),       // 9: watchtower.ingestion.v1.RotateApiKeyResponse
+	(*RevokeApiKeyRequest)(nil),        // 10: watchtower.ingestion.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),       // 11: watchtower.ingestion.v1.RevokeApiKeyResponse
+	(*SetOrgAllowedCidrsRequest)(nil),  // 12: watchtower.ingestion.v1.SetOrgAllowedCidrsRequest
+	(*SetOrgAllowedCidrsResponse)(nil), // 13: watchtower.ingestion.v1.SetOrgAllowedCidrsResponse
+	(*GetControlsRequest)(nil),         // 14: watchtower.ingestion.v1.GetControlsRequest
+	(*GetControlsResponse)(nil),        // 15: watchtower.ingestion.v1.GetControlsResponse
+	(*UpdateControlsRequest)(nil),      // 16: watchtower.ingestion.v1.UpdateControlsRequest
+	(*UpdateControlsResponse)(nil),     // 17: watchtower.ingestion.v1.UpdateControlsResponse
+	(*ListTransactionsRequest)(nil),    // 18: watchtower.ingestion.v1.ListTransactionsRequest
+	(*ListTransactionsResponse)(nil),   // 19: watchtower.ingestion.v1.ListTransactionsResponse
+	(*ApiKey)(nil),                     // 20: watchtower.ingestion.v1.ApiKey
+	(*Controls)(nil),                   // 21: watchtower.ingestion.v1.Controls
+	(*Transaction)(nil),                // 22: watchtower.ingestion.v1.Transaction
 }
 var file_watchtower_ingestion_v1_ingestion_service_proto_depIdxs = []int32{
-	0, // 0: watchtower.ingestion.v1.IngestionService.Ingest:input_type -> watchtower.ingestion.v1.IngestRequest
-	1, // 1: watchtower.ingestion.v1.IngestionService.Ingest:output_type -> watchtower.ingestion.v1.IngestResponse
-	1, // [1:2] is the sub-list for method output_type
-	0, // [0:1] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	20, // 0: watchtower.ingestion.v1.CreateApiKeyResponse.api_key:type_name -> watchtower.ingestion.v1.ApiKey
+	20, // 1: watchtower.ingestion.v1.ListApiKeysResponse.api_keys:type_name -> watchtower.ingestion.v1.ApiKey
+	20, // 2: watchtower.ingestion.v1.RotateApiKeyResponse.api_key:type_name -> watchtower.ingestion.v1.ApiKey
+	21, // 3: watchtower.ingestion.v1.GetControlsResponse.controls:type_name -> watchtower.ingestion.v1.Controls
+	21, // 4: watchtower.ingestion.v1.UpdateControlsResponse.controls:type_name -> watchtower.ingestion.v1.Controls
+	22, // 5: watchtower.ingestion.v1.ListTransactionsResponse.transactions:type_name -> watchtower.ingestion.v1.Transaction
+	0,  // 6: watchtower.ingestion.v1.IngestionService.Ingest:input_type -> watchtower.ingestion.v1.IngestRequest
+	2,  // 7: watchtower.ingestion.v1.IngestionService.VerifyApiKey:input_type -> watchtower.ingestion.v1.VerifyApiKeyRequest
+	4,  // 8: watchtower.ingestion.v1.IngestionService.CreateApiKey:input_type -> watchtower.ingestion.v1.CreateApiKeyRequest
+	6,  // 9: watchtower.ingestion.v1.IngestionService.ListApiKeys:input_type -> watchtower.ingestion.v1.ListApiKeysRequest
+	8,  // 10: watchtower.ingestion.v1.IngestionService.RotateApiKey:input_type -> watchtower.ingestion.v1.RotateApiKeyRequest
+	10, // 11: watchtower.ingestion.v1.IngestionService.RevokeApiKey:input_type -> watchtower.ingestion.v1.RevokeApiKeyRequest
+	12, // 12: watchtower.ingestion.v1.IngestionService.SetOrgAllowedCidrs:input_type -> watchtower.ingestion.v1.SetOrgAllowedCidrsRequest
+	14, // 13: watchtower.ingestion.v1.IngestionService.GetControls:input_type -> watchtower.ingestion.v1.GetControlsRequest
+	16, // 14: watchtower.ingestion.v1.IngestionService.UpdateControls:input_type -> watchtower.ingestion.v1.UpdateControlsRequest
+	18, // 15: watchtower.ingestion.v1.IngestionService.ListTransactions:input_type -> watchtower.ingestion.v1.ListTransactionsRequest
+	1,  // 16: watchtower.ingestion.v1.IngestionService.Ingest:output_type -> watchtower.ingestion.v1.IngestResponse
+	3,  // 17: watchtower.ingestion.v1.IngestionService.VerifyApiKey:output_type -> watchtower.ingestion.v1.VerifyApiKeyResponse
+	5,  // 18: watchtower.ingestion.v1.IngestionService.CreateApiKey:output_type -> watchtower.ingestion.v1.CreateApiKeyResponse
+	7,  // 19: watchtower.ingestion.v1.IngestionService.ListApiKeys:output_type -> watchtower.ingestion.v1.ListApiKeysResponse
+	9,  // 20: watchtower.ingestion.v1.IngestionService.RotateApiKey:output_type -> watchtower.ingestion.v1.RotateApiKeyResponse
+	11, // 21: watchtower.ingestion.v1.IngestionService.RevokeApiKey:output_type -> watchtower.ingestion.v1.RevokeApiKeyResponse
+	13, // 22: watchtower.ingestion.v1.IngestionService.SetOrgAllowedCidrs:output_type -> watchtower.ingestion.v1.SetOrgAllowedCidrsResponse
+	15, // 23: watchtower.ingestion.v1.IngestionService.GetControls:output_type -> watchtower.ingestion.v1.GetControlsResponse
+	17, // 24: watchtower.ingestion.v1.IngestionService.UpdateControls:output_type -> watchtower.ingestion.v1.UpdateControlsResponse
+	19, // 25: watchtower.ingestion.v1.IngestionService.ListTransactions:output_type -> watchtower.ingestion.v1.ListTransactionsResponse
+	16, // [16:26] is the sub-list for method output_type
+	6,  // [6:16] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_watchtower_ingestion_v1_ingestion_service_proto_init() }
@@ -194,13 +1290,17 @@ func file_watchtower_ingestion_v1_ingestion_service_proto_init() {
 	if File_watchtower_ingestion_v1_ingestion_service_proto != nil {
 		return
 	}
+	file_watchtower_ingestion_v1_api_key_proto_init()
+	file_watchtower_ingestion_v1_controls_proto_init()
+	file_watchtower_ingestion_v1_transaction_proto_init()
+	file_watchtower_ingestion_v1_ingestion_service_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_watchtower_ingestion_v1_ingestion_service_proto_rawDesc), len(file_watchtower_ingestion_v1_ingestion_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,7 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IngestionService_Ingest_FullMethodName = "/watchtower.ingestion.v1.IngestionService/Ingest"
+	IngestionService_Ingest_FullMethodName             = "/watchtower.ingestion.v1.IngestionService/Ingest"
+	IngestionService_VerifyApiKey_FullMethodName       = "/watchtower.ingestion.v1.IngestionService/VerifyApiKey"
+	IngestionService_CreateApiKey_FullMethodName       = "/watchtower.ingestion.v1.IngestionService/CreateApiKey"
+	IngestionService_ListApiKeys_FullMethodName        = "/watchtower.ingestion.v1.IngestionService/ListApiKeys"
+	IngestionService_RotateApiKey_FullMethodName       = "/watchtower.ingestion.v1.IngestionService/RotateApiKey"
+	IngestionService_RevokeApiKey_FullMethodName       = "/watchtower.ingestion.v1.IngestionService/RevokeApiKey"
+	IngestionService_SetOrgAllowedCidrs_FullMethodName = "/watchtower.ingestion.v1.IngestionService/SetOrgAllowedCidrs"
+	IngestionService_GetControls_FullMethodName        = "/watchtower.ingestion.v1.IngestionService/GetControls"
+	IngestionService_UpdateControls_FullMethodName     = "/watchtower.ingestion.v1.IngestionService/UpdateControls"
+	IngestionService_ListTransactions_FullMethodName   = "/watchtower.ingestion.v1.IngestionService/ListTransactions"
 )
 
 // IngestionServiceClient is the client API for IngestionService service.
@@ -27,13 +36,58 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // IngestionService receives transactions from integrations (Postgres schema
-// ingestion, idempotency records in Redis).
+// ingestion, idempotency records in Redis) and owns the organization API keys
+// they authenticate with, and the baseline controls that decide each
+// transaction.
+//
+// For USER callers the organization is the signed principal's org; SERVICE
+// callers (wtctl, other services) name it in org_id. Another organization's
+// object answers NOT_FOUND.
 type IngestionServiceClient interface {
 	// Ingest stores one transaction exactly once per (organization,
 	// idempotency key). The gateway passes the raw JSON body so the service can
 	// decode it strictly and keep amounts exact; the response is the HTTP status
-	// and body to send, byte for byte the same on a replay.
+	// and body to send, byte for byte the same on a replay. Errors (as gRPC
+	// status with ErrorInfo reason): INVALID_ARGUMENT invalid_json,
+	// validation_failed (BadRequest names each field), idempotency_key_required,
+	// idempotency_key_invalid; FAILED_PRECONDITION idempotency_key_reused (422);
+	// ALREADY_EXISTS idempotency_key_in_progress (409 + Retry-After),
+	// duplicate_transaction (409); RESOURCE_EXHAUSTED rate_limited (429 +
+	// Retry-After); UNAVAILABLE unavailable (Redis or Postgres down: nothing
+	// stored).
 	Ingest(ctx context.Context, in *IngestRequest, opts ...grpc.CallOption) (*IngestResponse, error)
+	// VerifyApiKey resolves an API key secret to its key and organization. The
+	// gateway calls it on a miss of its short-lived verified-key cache. A
+	// malformed secret (bad prefix, length or checksum) is refused without any
+	// store look-up. Services only. Errors: UNAUTHENTICATED invalid_api_key
+	// (malformed, unknown, revoked or rotated out); UNAVAILABLE.
+	VerifyApiKey(ctx context.Context, in *VerifyApiKeyRequest, opts ...grpc.CallOption) (*VerifyApiKeyResponse, error)
+	// CreateApiKey creates a key and returns its secret, the only time it is
+	// shown (REST: 201). ADMIN (api_keys:write) or a service (wtctl api-key
+	// create). Errors: INVALID_ARGUMENT validation_failed.
+	CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*CreateApiKeyResponse, error)
+	// ListApiKeys lists the organization's keys, never a secret.
+	ListApiKeys(ctx context.Context, in *ListApiKeysRequest, opts ...grpc.CallOption) (*ListApiKeysResponse, error)
+	// RotateApiKey issues a new secret for a key. The old secret keeps working
+	// for grace_period_seconds (default 0: it fails at once on every gateway).
+	// Errors: NOT_FOUND; FAILED_PRECONDITION api_key_revoked.
+	RotateApiKey(ctx context.Context, in *RotateApiKeyRequest, opts ...grpc.CallOption) (*RotateApiKeyResponse, error)
+	// RevokeApiKey revokes a key; it fails at once on every gateway (REST: 204).
+	// Revoking a revoked key succeeds. Errors: NOT_FOUND.
+	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error)
+	// SetOrgAllowedCidrs replaces the organization-wide CIDR allow-list that
+	// every ingestion call must come from (empty: any address). Services only
+	// (identity, when the security policy changes). Errors: INVALID_ARGUMENT.
+	SetOrgAllowedCidrs(ctx context.Context, in *SetOrgAllowedCidrsRequest, opts ...grpc.CallOption) (*SetOrgAllowedCidrsResponse, error)
+	// GetControls returns the organization's baseline controls (defaults for
+	// an organization that never changed them). Any role.
+	GetControls(ctx context.Context, in *GetControlsRequest, opts ...grpc.CallOption) (*GetControlsResponse, error)
+	// UpdateControls changes the baseline controls; omitted fields keep their
+	// value. ADMIN, RISK_LEAD. Errors: INVALID_ARGUMENT validation_failed.
+	UpdateControls(ctx context.Context, in *UpdateControlsRequest, opts ...grpc.CallOption) (*UpdateControlsResponse, error)
+	// ListTransactions lists the organization's transactions, newest first,
+	// with page tokens. Any role. Errors: INVALID_ARGUMENT invalid_page_token.
+	ListTransactions(ctx context.Context, in *ListTransactionsRequest, opts ...grpc.CallOption) (*ListTransactionsResponse, error)
 }
 
 type ingestionServiceClient struct {
@@ -54,18 +108,153 @@ func (c *ingestionServiceClient) Ingest(ctx context.Context, in *IngestRequest, 
 	return out, nil
 }
 
+func (c *ingestionServiceClient) VerifyApiKey(ctx context.Context, in *VerifyApiKeyRequest, opts ...grpc.CallOption) (*VerifyApiKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyApiKeyResponse)
+	err := c.cc.Invoke(ctx, IngestionService_VerifyApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*CreateApiKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateApiKeyResponse)
+	err := c.cc.Invoke(ctx, IngestionService_CreateApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) ListApiKeys(ctx context.Context, in *ListApiKeysRequest, opts ...grpc.CallOption) (*ListApiKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListApiKeysResponse)
+	err := c.cc.Invoke(ctx, IngestionService_ListApiKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) RotateApiKey(ctx context.Context, in *RotateApiKeyRequest, opts ...grpc.CallOption) (*RotateApiKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateApiKeyResponse)
+	err := c.cc.Invoke(ctx, IngestionService_RotateApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeApiKeyResponse)
+	err := c.cc.Invoke(ctx, IngestionService_RevokeApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) SetOrgAllowedCidrs(ctx context.Context, in *SetOrgAllowedCidrsRequest, opts ...grpc.CallOption) (*SetOrgAllowedCidrsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetOrgAllowedCidrsResponse)
+	err := c.cc.Invoke(ctx, IngestionService_SetOrgAllowedCidrs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) GetControls(ctx context.Context, in *GetControlsRequest, opts ...grpc.CallOption) (*GetControlsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetControlsResponse)
+	err := c.cc.Invoke(ctx, IngestionService_GetControls_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) UpdateControls(ctx context.Context, in *UpdateControlsRequest, opts ...grpc.CallOption) (*UpdateControlsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateControlsResponse)
+	err := c.cc.Invoke(ctx, IngestionService_UpdateControls_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) ListTransactions(ctx context.Context, in *ListTransactionsRequest, opts ...grpc.CallOption) (*ListTransactionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTransactionsResponse)
+	err := c.cc.Invoke(ctx, IngestionService_ListTransactions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestionServiceServer is the server API for IngestionService service.
 // All implementations must embed UnimplementedIngestionServiceServer
 // for forward compatibility.
 //
 // IngestionService receives transactions from integrations (Postgres schema
-// ingestion, idempotency records in Redis).
+// ingestion, idempotency records in Redis) and owns the organization API keys
+// they authenticate with, and the baseline controls that decide each
+// transaction.
+//
+// For USER callers the organization is the signed principal's org; SERVICE
+// callers (wtctl, other services) name it in org_id. Another organization's
+// object answers NOT_FOUND.
 type IngestionServiceServer interface {
 	// Ingest stores one transaction exactly once per (organization,
 	// idempotency key). The gateway passes the raw JSON body so the service can
 	// decode it strictly and keep amounts exact; the response is the HTTP status
-	// and body to send, byte for byte the same on a replay.
+	// and body to send, byte for byte the same on a replay. Errors (as gRPC
+	// status with ErrorInfo reason): INVALID_ARGUMENT invalid_json,
+	// validation_failed (BadRequest names each field), idempotency_key_required,
+	// idempotency_key_invalid; FAILED_PRECONDITION idempotency_key_reused (422);
+	// ALREADY_EXISTS idempotency_key_in_progress (409 + Retry-After),
+	// duplicate_transaction (409); RESOURCE_EXHAUSTED rate_limited (429 +
+	// Retry-After); UNAVAILABLE unavailable (Redis or Postgres down: nothing
+	// stored).
 	Ingest(context.Context, *IngestRequest) (*IngestResponse, error)
+	// VerifyApiKey resolves an API key secret to its key and organization. The
+	// gateway calls it on a miss of its short-lived verified-key cache. A
+	// malformed secret (bad prefix, length or checksum) is refused without any
+	// store look-up. Services only. Errors: UNAUTHENTICATED invalid_api_key
+	// (malformed, unknown, revoked or rotated out); UNAVAILABLE.
+	VerifyApiKey(context.Context, *VerifyApiKeyRequest) (*VerifyApiKeyResponse, error)
+	// CreateApiKey creates a key and returns its secret, the only time it is
+	// shown (REST: 201). ADMIN (api_keys:write) or a service (wtctl api-key
+	// create). Errors: INVALID_ARGUMENT validation_failed.
+	CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error)
+	// ListApiKeys lists the organization's keys, never a secret.
+	ListApiKeys(context.Context, *ListApiKeysRequest) (*ListApiKeysResponse, error)
+	// RotateApiKey issues a new secret for a key. The old secret keeps working
+	// for grace_period_seconds (default 0: it fails at once on every gateway).
+	// Errors: NOT_FOUND; FAILED_PRECONDITION api_key_revoked.
+	RotateApiKey(context.Context, *RotateApiKeyRequest) (*RotateApiKeyResponse, error)
+	// RevokeApiKey revokes a key; it fails at once on every gateway (REST: 204).
+	// Revoking a revoked key succeeds. Errors: NOT_FOUND.
+	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error)
+	// SetOrgAllowedCidrs replaces the organization-wide CIDR allow-list that
+	// every ingestion call must come from (empty: any address). Services only
+	// (identity, when the security policy changes). Errors: INVALID_ARGUMENT.
+	SetOrgAllowedCidrs(context.Context, *SetOrgAllowedCidrsRequest) (*SetOrgAllowedCidrsResponse, error)
+	// GetControls returns the organization's baseline controls (defaults for
+	// an organization that never changed them). Any role.
+	GetControls(context.Context, *GetControlsRequest) (*GetControlsResponse, error)
+	// UpdateControls changes the baseline controls; omitted fields keep their
+	// value. ADMIN, RISK_LEAD. Errors: INVALID_ARGUMENT validation_failed.
+	UpdateControls(context.Context, *UpdateControlsRequest) (*UpdateControlsResponse, error)
+	// ListTransactions lists the organization's transactions, newest first,
+	// with page tokens. Any role. Errors: INVALID_ARGUMENT invalid_page_token.
+	ListTransactions(context.Context, *ListTransactionsRequest) (*ListTransactionsResponse, error)
 	mustEmbedUnimplementedIngestionServiceServer()
 }
 
@@ -78,6 +267,33 @@ type UnimplementedIngestionServiceServer struct{}
 
 func (UnimplementedIngestionServiceServer) Ingest(context.Context, *IngestRequest) (*IngestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Ingest not implemented")
+}
+func (UnimplementedIngestionServiceServer) VerifyApiKey(context.Context, *VerifyApiKeyRequest) (*VerifyApiKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyApiKey not implemented")
+}
+func (UnimplementedIngestionServiceServer) CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateApiKey not implemented")
+}
+func (UnimplementedIngestionServiceServer) ListApiKeys(context.Context, *ListApiKeysRequest) (*ListApiKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListApiKeys not implemented")
+}
+func (UnimplementedIngestionServiceServer) RotateApiKey(context.Context, *RotateApiKeyRequest) (*RotateApiKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateApiKey not implemented")
+}
+func (UnimplementedIngestionServiceServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedIngestionServiceServer) SetOrgAllowedCidrs(context.Context, *SetOrgAllowedCidrsRequest) (*SetOrgAllowedCidrsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetOrgAllowedCidrs not implemented")
+}
+func (UnimplementedIngestionServiceServer) GetControls(context.Context, *GetControlsRequest) (*GetControlsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetControls not implemented")
+}
+func (UnimplementedIngestionServiceServer) UpdateControls(context.Context, *UpdateControlsRequest) (*UpdateControlsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateControls not implemented")
+}
+func (UnimplementedIngestionServiceServer) ListTransactions(context.Context, *ListTransactionsRequest) (*ListTransactionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTransactions not implemented")
 }
 func (UnimplementedIngestionServiceServer) mustEmbedUnimplementedIngestionServiceServer() {}
 func (UnimplementedIngestionServiceServer) testEmbeddedByValue()                          {}
@@ -118,6 +334,168 @@ func _IngestionService_Ingest_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestionService_VerifyApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).VerifyApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_VerifyApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).VerifyApiKey(ctx, req.(*VerifyApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_CreateApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).CreateApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_CreateApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).CreateApiKey(ctx, req.(*CreateApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_ListApiKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListApiKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).ListApiKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_ListApiKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).ListApiKeys(ctx, req.(*ListApiKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_RotateApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).RotateApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_RotateApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).RotateApiKey(ctx, req.(*RotateApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_RevokeApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).RevokeApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_RevokeApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).RevokeApiKey(ctx, req.(*RevokeApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_SetOrgAllowedCidrs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetOrgAllowedCidrsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).SetOrgAllowedCidrs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_SetOrgAllowedCidrs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).SetOrgAllowedCidrs(ctx, req.(*SetOrgAllowedCidrsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_GetControls_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetControlsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).GetControls(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_GetControls_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).GetControls(ctx, req.(*GetControlsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_UpdateControls_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateControlsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).UpdateControls(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_UpdateControls_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).UpdateControls(ctx, req.(*UpdateControlsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestionService_ListTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTransactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).ListTransactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_ListTransactions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).ListTransactions(ctx, req.(*ListTransactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestionService_ServiceDesc is the grpc.ServiceDesc for IngestionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -128,6 +506,42 @@ var IngestionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Ingest",
 			Handler:    _IngestionService_Ingest_Handler,
+		},
+		{
+			MethodName: "VerifyApiKey",
+			Handler:    _IngestionService_VerifyApiKey_Handler,
+		},
+		{
+			MethodName: "CreateApiKey",
+			Handler:    _IngestionService_CreateApiKey_Handler,
+		},
+		{
+			MethodName: "ListApiKeys",
+			Handler:    _IngestionService_ListApiKeys_Handler,
+		},
+		{
+			MethodName: "RotateApiKey",
+			Handler:    _IngestionService_RotateApiKey_Handler,
+		},
+		{
+			MethodName: "RevokeApiKey",
+			Handler:    _IngestionService_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "SetOrgAllowedCidrs",
+			Handler:    _IngestionService_SetOrgAllowedCidrs_Handler,
+		},
+		{
+			MethodName: "GetControls",
+			Handler:    _IngestionService_GetControls_Handler,
+		},
+		{
+			MethodName: "UpdateControls",
+			Handler:    _IngestionService_UpdateControls_Handler,
+		},
+		{
+			MethodName: "ListTransactions",
+			Handler:    _IngestionService_ListTransactions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
