@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,18 +18,11 @@ import (
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/requestid"
 	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
-
-// ErrorDomain is the ErrorInfo domain of every WatchTower error.
-const ErrorDomain = "watchtower"
-
-// MetaRetryAfter is the ErrorInfo metadata key carrying Retry-After seconds.
-const MetaRetryAfter = "retryAfterSeconds"
 
 // exempt lists the infrastructure methods callable without a principal.
 func exempt(method string) bool {
@@ -144,47 +136,10 @@ func (i *interceptor) mapError(ctx context.Context, log *slog.Logger, err error)
 	return status.Error(codes.Internal, "internal error")
 }
 
-var kindCodes = map[apperr.Kind]codes.Code{
-	apperr.KindInternal:        codes.Internal,
-	apperr.KindInvalid:         codes.InvalidArgument,
-	apperr.KindUnauthenticated: codes.Unauthenticated,
-	apperr.KindForbidden:       codes.PermissionDenied,
-	apperr.KindNotFound:        codes.NotFound,
-	apperr.KindConflict:        codes.AlreadyExists,
-	apperr.KindPrecondition:    codes.FailedPrecondition,
-	apperr.KindRateLimited:     codes.ResourceExhausted,
-	apperr.KindUnavailable:     codes.Unavailable,
-}
-
 // CodeOf returns the gRPC code of a kind.
-func CodeOf(k apperr.Kind) codes.Code { return kindCodes[k] }
+func CodeOf(k apperr.Kind) codes.Code { return (&apperr.Error{Kind: k}).Code() }
 
-func toStatus(e *apperr.Error) error {
-	code := kindCodes[e.Kind]
-	msg := e.Message
-	if code == codes.Internal {
-		msg = "internal error"
-	}
-	st := status.New(code, msg)
-	info := &errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain}
-	if e.RetryAfter > 0 {
-		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
-		info.Metadata = map[string]string{MetaRetryAfter: strconv.FormatInt(secs, 10)}
-	}
-	if withInfo, err := st.WithDetails(info); err == nil {
-		st = withInfo
-	}
-	if len(e.Fields) > 0 {
-		br := &errdetails.BadRequest{}
-		for _, f := range e.Fields {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: f.Field, Description: f.Reason})
-		}
-		if withFields, err := st.WithDetails(br); err == nil {
-			st = withFields
-		}
-	}
-	return st.Err()
-}
+func toStatus(e *apperr.Error) error { return e.GRPCStatus().Err() }
 
 func first(md metadata.MD, key string) string {
 	if v := md.Get(key); len(v) > 0 {

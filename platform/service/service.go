@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/watchtower/authplane/platform/admin"
@@ -14,6 +15,7 @@ import (
 	"github.com/watchtower/authplane/platform/principal"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // Options describes one service process.
@@ -54,6 +56,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		return nil
 	})
+	g.Go(func() error { watchReadiness(ctx, srv, o.Checks); return nil })
 	g.Go(func() error {
 		if err := admin.Serve(ctx, o.AdminAddr, admin.Handler(reg, o.Logger, o.Checks...), o.Logger); err != nil {
 			return fmt.Errorf("%s admin: %w", o.Name, err)
@@ -61,4 +64,34 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// readinessEvery is how often the gRPC health status is re-derived from the
+// readiness checks, so that a gRPC health probe (the gateway's /readyz) sees
+// a dependency outage too.
+const readinessEvery = 2 * time.Second
+
+func watchReadiness(ctx context.Context, srv *grpcserver.Server, checks []admin.Check) {
+	t := time.NewTicker(readinessEvery)
+	defer t.Stop()
+	for {
+		st := healthpb.HealthCheckResponse_SERVING
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		for _, c := range checks {
+			if c.Fn(cctx) != nil {
+				st = healthpb.HealthCheckResponse_NOT_SERVING
+				break
+			}
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		srv.Health.SetServingStatus("", st)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
