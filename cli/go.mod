@@ -3,7 +3,37 @@ module github.com/watchtower/authplane/cli
 go 1.26.0
 
 replace github.com/watchtower/authplane/proto => ../proto
+
 replace github.com/watchtower/authplane/platform => ../platform
+
 replace github.com/watchtower/authplane/services/identity => ../services/identity
+
 replace github.com/watchtower/authplane/services/ingestion => ../services/ingestion
+
 replace github.com/watchtower/authplane/services/authz => ../services/authz
+
+require (
+	github.com/jackc/pgx/v5 v5.13.0
+	github.com/stretchr/testify v1.12.1
+	github.com/watchtower/authplane/platform v0.0.0-00010101000000-000000000000
+	github.com/watchtower/authplane/proto v0.0.0-00010101000000-000000000000
+	github.com/watchtower/authplane/services/identity v0.0.0-00010101000000-000000000000
+	github.com/watchtower/authplane/services/ingestion v0.0.0-00010101000000-000000000000
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c
+	google.golang.org/grpc v1.85.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
