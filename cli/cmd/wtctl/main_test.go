@@ -106,3 +106,13 @@ func TestMigrateUnreachablePostgresFails(t *testing.T) {
 	require.Empty(t, stdout)
 	require.Contains(t, stderr, "migrate identity")
 }
+
+func TestAPIKeyCreateUnreachableIngestionFails(t *testing.T) {
+	_, keys := testenv.Keyring(t)
+	code, stdout, stderr := runCLI(t,
+		[]string{"api-key", "create", "--org", "o1", "--name", "demo", "--environment", "test", "--ingestion-addr", "127.0.0.1:1"},
+		"", map[string]string{"WT_PRINCIPAL_KEYS": keys})
+	require.Equal(t, exitFailure, code)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "Unavailable")
+}
