@@ -1,0 +1,110 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/watchtower/authplane/platform/apperr"
+)
+
+// DefaultHashWait is how long a call waits for a password-hashing slot before
+// it is refused as rate limited.
+const DefaultHashWait = 2 * time.Second
+
+// DefaultMaxConcurrentHashes leaves half the CPUs to everything else.
+func DefaultMaxConcurrentHashes() int { return max(1, runtime.NumCPU()/2) }
+
+// Options configures NewService. Store and Hasher are required.
+type Options struct {
+	Store  Store
+	Hasher PasswordHasher
+	// MaxConcurrentHashes bounds password hashes running at once (default
+	// DefaultMaxConcurrentHashes()).
+	MaxConcurrentHashes int
+	// HashWait is how long to wait for a slot (default DefaultHashWait).
+	HashWait time.Duration
+	// Now and Rand default to time.Now and crypto/rand.
+	Now  func() time.Time
+	Rand io.Reader
+}
+
+// Service implements the identity use cases.
+type Service struct {
+	store    Store
+	hasher   PasswordHasher
+	slots    chan struct{}
+	hashWait time.Duration
+	now      func() time.Time
+	rand     io.Reader
+	// dummyHash is verified for unknown emails so that they cost one full
+	// hash, like a known email does. It is made at start-up with the
+	// hasher's own parameters.
+	dummyHash string
+}
+
+// NewService builds the service and computes its dummy hash.
+func NewService(o Options) (*Service, error) {
+	if o.Store == nil || o.Hasher == nil {
+		return nil, errors.New("identity: store and hasher are required")
+	}
+	if o.MaxConcurrentHashes <= 0 {
+		o.MaxConcurrentHashes = DefaultMaxConcurrentHashes()
+	}
+	if o.HashWait <= 0 {
+		o.HashWait = DefaultHashWait
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	secret := make([]byte, 24)
+	if _, err := io.ReadFull(o.Rand, secret); err != nil {
+		return nil, fmt.Errorf("identity: dummy password: %w", err)
+	}
+	dummy, err := o.Hasher.Hash(idEncoding.EncodeToString(secret))
+	if err != nil {
+		return nil, fmt.Errorf("identity: dummy hash: %w", err)
+	}
+	return &Service{
+		store:     o.Store,
+		hasher:    o.Hasher,
+		slots:     make(chan struct{}, o.MaxConcurrentHashes),
+		hashWait:  o.HashWait,
+		now:       o.Now,
+		rand:      o.Rand,
+		dummyHash: dummy,
+	}, nil
+}
+
+// acquireHashSlot waits up to hashWait for a hashing slot; the caller must
+// call the returned release. A caller that gets none is told to retry in 1 s.
+func (s *Service) acquireHashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	default:
+	}
+	t := time.NewTimer(s.hashWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	case <-t.C:
+		return nil, apperr.RateLimited(time.Second)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// invalidCredentials is the one answer for an unknown email, a wrong
+// password and a disabled user.
+func invalidCredentials() error {
+	return apperr.Unauthenticated("invalid_credentials", "the email or password is incorrect")
+}
