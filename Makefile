@@ -95,6 +95,10 @@ tidy: ## go mod tidy in every module
 clean: ## Remove built binaries and the dev run state
 	rm -rf bin .run
 
+.PHONY: clean-dev
+clean-dev: ## Reset the dev state: drop the dev databases and Redis keys, remove .run (new demo credentials on the next run)
+	@deploy/dev/clean.sh
+
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} /^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
