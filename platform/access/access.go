@@ -109,3 +109,23 @@ func AudienceOf(p *authzv1.Principal) authzv1.Audience {
 	}
 	return authzv1.Audience_AUDIENCE_UNSPECIFIED
 }
+
+// BuildTableForPackages reads the rules of every service whose full name
+// starts with one of the prefixes (for example "watchtower.") among the
+// descriptors linked into the binary.
+func BuildTableForPackages(prefixes ...string) Table {
+	var services []protoreflect.ServiceDescriptor
+	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		for i := 0; i < fd.Services().Len(); i++ {
+			sd := fd.Services().Get(i)
+			for _, p := range prefixes {
+				if strings.HasPrefix(string(sd.FullName()), p) {
+					services = append(services, sd)
+					break
+				}
+			}
+		}
+		return true
+	})
+	return BuildTable(services...)
+}

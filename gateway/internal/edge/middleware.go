@@ -1,0 +1,185 @@
+package edge
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/watchtower/authplane/platform/requestid"
+)
+
+// Options configures the common middleware.
+type Options struct {
+	Logger *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// MaxBodyBytes is the largest request body accepted (413 above).
+	MaxBodyBytes int64
+	// Observe, when set, is called once per request with its outcome.
+	Observe func(r *http.Request, status int, d time.Duration)
+}
+
+// Middleware returns the chain every request passes first: request id,
+// panic recovery, one access-log line, removal of inbound headers that could
+// impersonate a principal, the client address, and the body rules (size
+// limit, JSON content type) that API.md fixes for every route.
+func Middleware(o Options) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rid := r.Header.Get(requestid.Header)
+			if !requestid.Valid(rid) {
+				rid = requestid.New()
+			}
+			w.Header().Set(requestid.Header, rid)
+			ip := ClientAddr(r, o.TrustedProxies)
+			r = r.WithContext(WithRequest(r.Context(), rid, ip))
+			sw := &statusWriter{ResponseWriter: w}
+			defer func() {
+				if p := recover(); p != nil {
+					o.Logger.Error("panic serving request", "request_id", rid, "panic", p, "stack", string(debug.Stack()))
+					if !sw.wrote {
+						WriteError(sw, r, http.StatusInternalServerError, "internal", "internal error", nil, 0)
+					}
+				}
+				d := time.Since(start)
+				if o.Observe != nil {
+					o.Observe(r, sw.status, d)
+				}
+				o.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+					slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", sw.status), slog.Duration("duration", d), slog.String("client_ip", ip))
+			}()
+			stripPrincipalHeaders(r.Header)
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				sw.Header().Set("Cache-Control", "no-store")
+			}
+			if !readBody(sw, r, o.MaxBodyBytes) {
+				return
+			}
+			next.ServeHTTP(sw, r)
+		})
+	}
+}
+
+// stripPrincipalHeaders removes every inbound header that grpc-gateway or a
+// service could read as caller identity. The gateway forwards no inbound
+// header to gRPC at all (see the mux's header matcher); this is the second
+// line, for handlers outside the mux.
+func stripPrincipalHeaders(h http.Header) {
+	for k := range h {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-wt-") || strings.HasPrefix(lk, "grpc-") || lk == "x-http-method-override" {
+			delete(h, k)
+		}
+	}
+}
+
+func hasBody(method string) bool {
+	return method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
+}
+
+// readBody enforces the size limit and the JSON content type, and buffers
+// the body so later readers cannot exceed the limit. It writes the error and
+// returns false when the request must stop here.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	if !hasBody(r.Method) || r.ContentLength == 0 {
+		return true
+	}
+	if r.ContentLength > limit {
+		WriteError(w, r, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body exceeds the limit", map[string]any{"limitBytes": limit}, 0)
+		return false
+	}
+	if !IsJSON(r.Header.Get("Content-Type")) {
+		WriteError(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json", nil, 0)
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		WriteError(w, r, http.StatusBadRequest, "invalid_json", "the request body could not be read", nil, 0)
+		return false
+	}
+	if int64(len(body)) > limit {
+		WriteError(w, r, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body exceeds the limit", map[string]any{"limitBytes": limit}, 0)
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return true
+}
+
+// IsJSON reports whether a Content-Type names application/json.
+func IsJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// ClientAddr returns the caller's IP: the socket peer, unless the peer is a
+// trusted proxy, in which case the right-most X-Forwarded-For entry that is
+// not itself a trusted proxy.
+func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !isTrusted(peer, trusted) {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !isTrusted(a, trusted) {
+			return a.String()
+		}
+		peer = a
+	}
+	return peer.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.status, s.wrote = http.StatusOK, true
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
