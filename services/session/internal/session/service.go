@@ -60,10 +60,12 @@ func NewService(d Deps) *Service {
 	}
 }
 
-// Opened is a freshly created session: the token (shown once) and the record.
+// Opened is a freshly created session: the token (shown once), the record
+// and the permissions of its role (empty unless the session is active).
 type Opened struct {
-	Token  string
-	Record Record
+	Token       string
+	Record      Record
+	Permissions []string
 }
 
 // LoginResult is the outcome of a successful password step. MFARequired
@@ -179,7 +181,13 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Opened, error) {
 	return opened, nil
 }
 
+// open creates the session. The permissions are looked up first, so that an
+// authz outage fails the call before a session exists.
 func (s *Service) open(ctx context.Context, rec Record, idle, abs time.Duration) (Opened, error) {
+	perms, err := s.Permissions(ctx, rec)
+	if err != nil {
+		return Opened{}, err
+	}
 	csrf := make([]byte, 32)
 	if _, err := io.ReadFull(s.random, csrf); err != nil {
 		return Opened{}, fmt.Errorf("csrf token: %w", err)
@@ -194,7 +202,7 @@ func (s *Service) open(ctx context.Context, rec Record, idle, abs time.Duration)
 		return Opened{}, err
 	}
 	rec.ID = id
-	return Opened{Token: token, Record: rec}, nil
+	return Opened{Token: token, Record: rec, Permissions: perms}, nil
 }
 
 // Validate resolves a token. Unknown, expired and malformed tokens are
