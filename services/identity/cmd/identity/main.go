@@ -14,10 +14,10 @@ import (
 	"syscall"
 
 	"github.com/watchtower/authplane/platform/admin"
-	"github.com/watchtower/authplane/platform/grpcserver"
 	"github.com/watchtower/authplane/platform/logging"
 	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
+	"github.com/watchtower/authplane/platform/service"
 	identityv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/identity/v1"
 	"github.com/watchtower/authplane/services/identity/internal/argon2id"
 	"github.com/watchtower/authplane/services/identity/internal/config"
@@ -25,7 +25,7 @@ import (
 	"github.com/watchtower/authplane/services/identity/internal/identity"
 	"github.com/watchtower/authplane/services/identity/internal/postgres"
 	"github.com/watchtower/authplane/services/identity/migrations"
-	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 )
 
 func main() {
@@ -75,13 +75,15 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 
-	reg := admin.NewRegistry()
-	srv := grpcserver.New(grpcserver.Options{Logger: log, Keyring: keys, Registry: reg})
-	identityv1.RegisterIdentityServiceServer(srv, grpcapi.NewServer(svc))
-	adminHandler := admin.Handler(reg, log, admin.Check{Name: "postgres", Fn: store.Ping})
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, cfg.GRPCAddr) })
-	g.Go(func() error { return admin.Serve(gctx, cfg.AdminAddr, adminHandler, log) })
-	return g.Wait()
+	return service.Run(ctx, service.Options{
+		Name:      "identity",
+		GRPCAddr:  cfg.GRPCAddr,
+		AdminAddr: cfg.AdminAddr,
+		Logger:    log,
+		Keyring:   keys,
+		Register: func(s *grpc.Server) {
+			identityv1.RegisterIdentityServiceServer(s, grpcapi.NewServer(svc))
+		},
+		Checks: []admin.Check{{Name: "postgres", Fn: store.Ping}},
+	})
 }
