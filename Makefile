@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 TOOLS      := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
-MODULES    := proto platform services/identity services/session services/ingestion services/authz gateway cli
+MODULES    := proto platform services/identity services/session services/ingestion services/authz gateway cli deploy
 PKGS       := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 BINARIES   := gateway identity session ingestion authz wtctl wtsim
 
