@@ -1,0 +1,101 @@
+// Command ingestion runs the ingestion service: organization API keys,
+// baseline controls and exactly-once POST /api/v1/transactions.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/watchtower/authplane/platform/admin"
+	"github.com/watchtower/authplane/platform/grpcserver"
+	"github.com/watchtower/authplane/platform/logging"
+	"github.com/watchtower/authplane/platform/pgdb"
+	"github.com/watchtower/authplane/platform/principal"
+	"github.com/watchtower/authplane/platform/redisdb"
+	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
+	"github.com/watchtower/authplane/services/ingestion/internal/apikey"
+	"github.com/watchtower/authplane/services/ingestion/internal/config"
+	"github.com/watchtower/authplane/services/ingestion/internal/grpcapi"
+	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
+	"github.com/watchtower/authplane/services/ingestion/internal/postgres"
+	wtredis "github.com/watchtower/authplane/services/ingestion/internal/redis"
+	"github.com/watchtower/authplane/services/ingestion/migrations"
+)
+
+func main() {
+	cfg, set, err := config.Load(os.Args[1:], nil)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ingestion: bad configuration:", err)
+		os.Exit(2)
+	}
+	log := logging.New(os.Stderr, "ingestion", cfg.LogLevel)
+	set.Log(log)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		log.Error("ingestion stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config.Config) error {
+	log := logging.New(os.Stderr, "ingestion", cfg.LogLevel)
+	keyring, err := principal.NewKeyring(cfg.PrincipalKeys, nil)
+	if err != nil {
+		return err
+	}
+	hasher, err := apikey.NewHasher(cfg.APIKeyPepper)
+	if err != nil {
+		return err
+	}
+	pool, err := pgdb.Open(ctx, cfg.PostgresURL, migrations.Schema, int32(cfg.PostgresMaxConns))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	rdb, err := redisdb.Open(ctx, cfg.RedisURL, cfg.RedisPoolSize)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	svc := ingest.New(ingest.Options{
+		Keys:        postgres.NewKeys(pool),
+		Settings:    postgres.NewSettings(pool),
+		Txs:         postgres.NewTransactions(pool),
+		Idempotency: wtredis.NewIdempotency(rdb, cfg.RedisKeyPrefix),
+		Velocity:    wtredis.NewVelocity(rdb, cfg.RedisKeyPrefix),
+		Events:      wtredis.NewEvents(rdb, cfg.RedisKeyPrefix),
+		Usage:       wtredis.NewUsage(rdb, cfg.RedisKeyPrefix),
+		Hasher:      hasher,
+		Logger:      log,
+		Lease:       cfg.IdempotencyLease,
+	})
+	reg := admin.NewRegistry()
+	srv := grpcserver.New(grpcserver.Options{Logger: log, Keyring: keyring, Registry: reg})
+	ingestionv1.RegisterIngestionServiceServer(srv, grpcapi.New(svc))
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(ctx, cfg.GRPCAddr) })
+	g.Go(func() error {
+		return admin.Serve(ctx, cfg.AdminAddr, admin.Handler(reg, log,
+			admin.Check{Name: "postgres", Fn: pool.Ping},
+			admin.Check{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		), log)
+	})
+	g.Go(func() error { svc.RunUsageFlusher(ctx, cfg.UsageFlushEvery); return nil })
+	return g.Wait()
+}

@@ -1,0 +1,125 @@
+package grpcapi
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+
+	"github.com/watchtower/authplane/platform/apperr"
+	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
+	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
+	"github.com/watchtower/authplane/services/ingestion/internal/txn"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func controlsToProto(c txn.Controls) *ingestionv1.Controls {
+	return &ingestionv1.Controls{
+		ReviewAmount: c.ReviewAmount.Float(), BlockAmount: c.BlockAmount.Float(),
+		VelocityWindowSeconds: int32(c.VelocityWindowSeconds), VelocityMaxCount: int32(c.VelocityMaxCount),
+	}
+}
+
+// amountFromDouble converts a JSON number threshold to an exact decimal via
+// its shortest round-trip representation.
+func amountFromDouble(field string, v float64) (*txn.Decimal, error) {
+	d, ok := txn.ParseAmount(strconv.FormatFloat(v, 'f', -1, 64))
+	if !ok || d.IsZero() {
+		return nil, apperr.Validation(apperr.FieldViolation{Field: field, Reason: "must_be_positive"})
+	}
+	return &d, nil
+}
+
+// GetControls returns the org's controls.
+func (s *Server) GetControls(ctx context.Context, req *ingestionv1.GetControlsRequest) (*ingestionv1.GetControlsResponse, error) {
+	org, err := orgOf(ctx, req.GetOrgId())
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.GetControls(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	return &ingestionv1.GetControlsResponse{Controls: controlsToProto(c)}, nil
+}
+
+// UpdateControls changes the org's controls.
+func (s *Server) UpdateControls(ctx context.Context, req *ingestionv1.UpdateControlsRequest) (*ingestionv1.UpdateControlsResponse, error) {
+	org, err := orgOf(ctx, req.GetOrgId())
+	if err != nil {
+		return nil, err
+	}
+	var p ingest.ControlsPatch
+	if req.ReviewAmount != nil {
+		if p.ReviewAmount, err = amountFromDouble("reviewAmount", req.GetReviewAmount()); err != nil {
+			return nil, err
+		}
+	}
+	if req.BlockAmount != nil {
+		if p.BlockAmount, err = amountFromDouble("blockAmount", req.GetBlockAmount()); err != nil {
+			return nil, err
+		}
+	}
+	if req.VelocityWindowSeconds != nil {
+		v := int(req.GetVelocityWindowSeconds())
+		p.VelocityWindowSeconds = &v
+	}
+	if req.VelocityMaxCount != nil {
+		v := int(req.GetVelocityMaxCount())
+		p.VelocityMaxCount = &v
+	}
+	c, err := s.svc.UpdateControls(ctx, org, p)
+	if err != nil {
+		return nil, err
+	}
+	return &ingestionv1.UpdateControlsResponse{Controls: controlsToProto(c)}, nil
+}
+
+func pageToken(seq int64) string {
+	if seq == 0 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+}
+
+func parsePageToken(tok string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil && len(b) > 1 && b[0] == 's' {
+		if n, perr := strconv.ParseInt(string(b[1:]), 10, 64); perr == nil && n > 0 {
+			return n, nil
+		}
+	}
+	return 0, apperr.Invalid("invalid_page_token", "the page token is not valid")
+}
+
+// ListTransactions lists the org's transactions.
+func (s *Server) ListTransactions(ctx context.Context, req *ingestionv1.ListTransactionsRequest) (*ingestionv1.ListTransactionsResponse, error) {
+	org, err := orgOf(ctx, req.GetOrgId())
+	if err != nil {
+		return nil, err
+	}
+	before, err := parsePageToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.svc.ListTransactions(ctx, org, before, int(req.GetPageSize()))
+	if err != nil {
+		return nil, err
+	}
+	out := &ingestionv1.ListTransactionsResponse{NextPageToken: pageToken(page.NextBefore), Transactions: []*ingestionv1.Transaction{}}
+	for _, t := range page.Transactions {
+		reasons := t.Decision.Reasons
+		if reasons == nil {
+			reasons = []string{}
+		}
+		out.Transactions = append(out.Transactions, &ingestionv1.Transaction{
+			Id: t.ID, Reference: t.Tx.Reference, Amount: string(t.Tx.Amount), Currency: t.Tx.Currency,
+			Channel: t.Tx.Channel, TransactionType: t.Tx.TransactionType, TransactionCategory: t.Tx.TransactionCategory,
+			Timestamp: timestamppb.New(t.Tx.Timestamp), ReceivedAt: timestamppb.New(t.ReceivedAt),
+			Decision: &ingestionv1.Decision{Outcome: t.Decision.Outcome, RiskScore: int32(t.Decision.RiskScore), Reasons: reasons},
+		})
+	}
+	return out, nil
+}

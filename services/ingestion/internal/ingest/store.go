@@ -1,0 +1,177 @@
+// Package ingest is the ingestion service's domain: organization API keys,
+// baseline controls, and the exactly-once ingestion of transactions. It
+// talks to Postgres and Redis only through the interfaces below.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/watchtower/authplane/services/ingestion/internal/txn"
+)
+
+// ErrNotFound is returned by stores for a missing (or other org's) object.
+var ErrNotFound = errors.New("ingest: not found")
+
+// ErrDuplicateReference is returned by TxStore.Insert when the org already
+// has a transaction with that reference.
+var ErrDuplicateReference = errors.New("ingest: duplicate reference")
+
+// APIKey is an organization API key (never its secret).
+type APIKey struct {
+	ID           string
+	OrgID        string
+	Name         string
+	Environment  string
+	Prefix       string
+	Status       string
+	AllowedCIDRs []string
+	CreatedAt    time.Time
+	RotatedAt    *time.Time
+	RevokedAt    *time.Time
+	LastUsedAt   *time.Time
+}
+
+// Key statuses.
+const (
+	StatusActive  = "active"
+	StatusRevoked = "revoked"
+)
+
+// VerifiedKey is what a secret resolves to.
+type VerifiedKey struct {
+	KeyID        string
+	OrgID        string
+	Environment  string
+	Status       string
+	AllowedCIDRs []string
+	OrgCIDRs     []string
+	// ValidUntil is set when the secret matched is a rotated-out one in its grace period.
+	ValidUntil *time.Time
+}
+
+// KeyStore persists API keys.
+type KeyStore interface {
+	CreateKey(ctx context.Context, k *APIKey, secretHash string) error
+	ListKeys(ctx context.Context, orgID string) ([]APIKey, error)
+	GetKey(ctx context.Context, orgID, id string) (*APIKey, error)
+	// RotateKey replaces the secret hash; the old one stays valid until
+	// graceUntil when it is non-nil.
+	RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time) (*APIKey, error)
+	RevokeKey(ctx context.Context, orgID, id string, now time.Time) error
+	// LookupKey finds the key whose current secret, or unexpired previous
+	// secret, hashes to secretHash; ErrNotFound otherwise.
+	LookupKey(ctx context.Context, secretHash string, now time.Time) (*VerifiedKey, error)
+	// TouchKeys raises last_used_at of each key to the given time.
+	TouchKeys(ctx context.Context, used map[string]time.Time) error
+}
+
+// Settings are an organization's ingestion settings.
+type Settings struct {
+	Controls      txn.Controls
+	AllowedCIDRs  []string
+	RatePerSecond int
+	Burst         int
+}
+
+// DefaultSettings are a new organization's settings.
+func DefaultSettings() Settings {
+	return Settings{Controls: txn.DefaultControls(), RatePerSecond: 1000, Burst: 2000}
+}
+
+// SettingsStore persists per-organization settings.
+type SettingsStore interface {
+	// GetSettings returns the org's settings, or DefaultSettings.
+	GetSettings(ctx context.Context, orgID string) (Settings, error)
+	PutControls(ctx context.Context, orgID string, c txn.Controls) error
+	PutAllowedCIDRs(ctx context.Context, orgID string, cidrs []string) error
+}
+
+// StoredTx is one ingested transaction.
+type StoredTx struct {
+	Seq            int64
+	ID             string
+	OrgID          string
+	APIKeyID       string
+	Tx             *txn.Transaction
+	Payload        []byte
+	Decision       txn.Decision
+	ReceivedAt     time.Time
+	IdempotencyKey string
+	Fingerprint    string
+	Response       []byte
+}
+
+// TxStore persists transactions.
+type TxStore interface {
+	// Insert stores t; ErrDuplicateReference when (org, reference) exists.
+	Insert(ctx context.Context, t *StoredTx) error
+	// ByReference returns the org's transaction with that reference.
+	ByReference(ctx context.Context, orgID, reference string) (*StoredTx, error)
+	// List returns up to limit transactions with Seq < before (0: from the
+	// newest), newest first.
+	List(ctx context.Context, orgID string, before int64, limit int) ([]StoredTx, error)
+}
+
+// BeginOutcome is what Idempotency.Begin found.
+type BeginOutcome int
+
+// The outcomes of Begin.
+const (
+	// Claimed: the caller owns the key until Complete, Release or the lease ends.
+	Claimed BeginOutcome = iota
+	// Replay: a completed response with the same fingerprint exists.
+	Replay
+	// Reused: the key is held (in flight or completed) for another body.
+	Reused
+	// InFlight: the same body is being processed under another owner.
+	InFlight
+	// Limited: the org is over its ingestion rate.
+	Limited
+)
+
+// BeginArgs are the inputs of Begin.
+type BeginArgs struct {
+	OrgID, Key, Fingerprint, Owner string
+	Lease                          time.Duration
+	RatePerSecond, Burst           int
+}
+
+// BeginResult is the result of Begin.
+type BeginResult struct {
+	Outcome    BeginOutcome
+	Status     int
+	Body       []byte
+	RetryAfter time.Duration
+}
+
+// Idempotency is the Redis side of an ingestion: the org's rate limit and
+// the idempotency record, checked and claimed in one atomic step.
+type Idempotency interface {
+	Begin(ctx context.Context, a BeginArgs) (BeginResult, error)
+	// Complete stores the response for the retention period if the claim is
+	// still the owner's (or has lapsed unclaimed); it reports whether it did.
+	Complete(ctx context.Context, a BeginArgs, status int, body []byte) (bool, error)
+	// Release drops the owner's claim.
+	Release(ctx context.Context, a BeginArgs) error
+}
+
+// Velocity counts an org's transactions per sender inside a window.
+type Velocity interface {
+	// Add records member (unique per transaction) for sender at now and
+	// returns how many members fall inside the window ending at now.
+	Add(ctx context.Context, orgID, senderID, member string, now time.Time, window time.Duration) (int, error)
+}
+
+// KeyEvents tells gateways that a key changed so their caches drop it.
+type KeyEvents interface {
+	Publish(ctx context.Context, keyID string) error
+}
+
+// UsageLog buffers API key last-use times between flushes to Postgres.
+type UsageLog interface {
+	Note(ctx context.Context, keyID string, at time.Time) error
+	// Take removes and returns every buffered note.
+	Take(ctx context.Context) (map[string]time.Time, error)
+}

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS transactions;
+DROP TABLE IF EXISTS org_settings;
+DROP TABLE IF EXISTS api_keys;
