@@ -242,7 +242,7 @@ func TestValidateCostsOneRoundTrip(t *testing.T) {
 }
 
 func TestValidateRedisFailureIsNotNotFound(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { _ = c.Close() })
 	token, _, err := NewToken(rand.Reader)
 	require.NoError(t, err)
