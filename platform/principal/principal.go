@@ -166,11 +166,11 @@ func (k *Keyring) Verify(wire, requestID string) (*authzv1.Principal, error) {
 	if secret == nil {
 		return nil, ErrInvalid
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(sigEnc)
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(sigEnc)
 	if err != nil || !hmac.Equal(sig, mac(secret, signed)) {
 		return nil, ErrInvalid
 	}
-	body, err := base64.RawURLEncoding.DecodeString(parts[2])
+	body, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
 	if err != nil {
 		return nil, ErrInvalid
 	}
