@@ -174,6 +174,10 @@ func Parse(phc string) (Decoded, error) {
 	if t < 1 || p < 1 || m < 8*p {
 		return d, fmt.Errorf("%w: parameters out of range", ErrMalformed)
 	}
+	// The decoder skips \r and \n; a strict parser must not.
+	if !b64Alphabet(parts[4]) || !b64Alphabet(parts[5]) {
+		return d, fmt.Errorf("%w: bad base64", ErrMalformed)
+	}
 	salt, err := b64.DecodeString(parts[4])
 	if err != nil || len(salt) < minSaltLen || len(salt) > maxSaltLen {
 		return d, fmt.Errorf("%w: bad salt", ErrMalformed)
@@ -214,4 +218,14 @@ func parseUint(s string, max uint32) (uint32, error) {
 		return 0, errors.New("out of range")
 	}
 	return uint32(n), nil
+}
+
+func b64Alphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
 }

@@ -125,6 +125,7 @@ func TestParseStrict(t *testing.T) {
 		{name: "missing key", phc: "$argon2id$v=19$m=19456,t=2,p=1$" + salt},
 		{name: "trailing dollar", phc: "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "$" + key + "$"},
 		{name: "no leading dollar", phc: "argon2id$v=19$m=19456,t=2,p=1$" + salt + "$" + key},
+		{name: "newline in salt", phc: "$argon2id$v=19$m=19456,t=2,p=1$" + salt[:4] + "\n" + salt[4:] + "$" + key},
 		{name: "space", phc: " $argon2id$v=19$m=19456,t=2,p=1$" + salt + "$" + key},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
