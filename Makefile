@@ -6,7 +6,7 @@ TOOLS      := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 MODULES    := proto platform services/identity services/session services/ingestion services/authz gateway cli deploy
 PKGS       := $(addsuffix /...,$(addprefix ./,$(MODULES)))
-BINARIES   := gateway identity session ingestion authz wtctl wtsim
+BINARIES   := gateway identity session ingestion authz wtctl wtsim wtbench
 
 # Pinned code generators (installed with `go install` into .tools/bin).
 BUF_VERSION              := v1.75.0
@@ -44,7 +44,7 @@ deps-up: ## Make sure Postgres and Redis are reachable (start or install them wh
 build: ## Build every binary into bin/
 	@mkdir -p bin
 	go build -o bin/ ./gateway/cmd/gateway ./services/identity/cmd/identity ./services/session/cmd/session \
-		./services/ingestion/cmd/ingestion ./services/authz/cmd/authz ./cli/cmd/wtctl ./cli/cmd/wtsim
+		./services/ingestion/cmd/ingestion ./services/authz/cmd/authz ./cli/cmd/wtctl ./cli/cmd/wtsim ./cli/cmd/wtbench
 
 .PHONY: tools
 tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc $(TOOLS)/protoc-gen-grpc-gateway $(TOOLS)/protoc-gen-openapiv2 ## Install the pinned code generators into .tools/bin
