@@ -51,9 +51,11 @@ func (s *Service) RecordAuditEvent(ctx context.Context, e AuditEvent) (AuditEven
 		bad("target_id", "invalid")
 	}
 	if e.IP != "" {
-		if _, err := netip.ParseAddr(e.IP); err != nil {
+		ip, ok := parseIP(e.IP)
+		if !ok {
 			bad("ip", "invalid")
 		}
+		e.IP = ip
 	}
 	if strings.ContainsRune(e.UserAgent, 0) || !utf8.ValidString(e.UserAgent) {
 		bad("user_agent", "invalid")
@@ -117,12 +119,22 @@ func (a Actor) sanitized() Actor {
 	if len(a.ID) > MaxAuditIDBytes || !printable(a.ID) {
 		a.ID = ""
 	}
-	if _, err := netip.ParseAddr(a.IP); err != nil {
-		a.IP = ""
-	}
+	a.IP, _ = parseIP(a.IP)
 	if !printable(a.UserAgent) {
 		a.UserAgent = ""
 	}
 	a.UserAgent = truncateUTF8(a.UserAgent, MaxUserAgentBytes)
 	return a
+}
+
+// parseIP accepts an address, or an address with a port (the port is
+// dropped), and returns its canonical text; "" and false otherwise.
+func parseIP(s string) (string, bool) {
+	if addr, err := netip.ParseAddr(s); err == nil {
+		return addr.String(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().String(), true
+	}
+	return "", false
 }
