@@ -153,6 +153,10 @@ func TestComposePrincipalKeys(t *testing.T) {
 			}
 		})
 	}
+	p := loadCompose(t, nil)
+	pepper := p.Services["ingestion"].Environment["WT_API_KEY_PEPPER"]
+	require.NotNil(t, pepper, "ingestion needs WT_API_KEY_PEPPER")
+	require.GreaterOrEqual(t, len(*pepper), 32)
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "docker-compose.yml"))
 	require.NoError(t, err)
 	require.Contains(t, string(raw), "INSECURE", "the default key must be documented as insecure")

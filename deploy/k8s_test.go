@@ -140,6 +140,17 @@ func TestK8sMigrateJob(t *testing.T) {
 	require.Equal(t, "watchtower/wtctl:latest", c.Image)
 }
 
+func TestK8sIngestionPepperFromSecret(t *testing.T) {
+	m := loadManifests(t)
+	var ref *corev1.SecretKeySelector
+	for _, e := range m.deployments["ingestion"].Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "WT_API_KEY_PEPPER" && e.ValueFrom != nil {
+			ref = e.ValueFrom.SecretKeyRef
+		}
+	}
+	require.NotNil(t, ref, "ingestion must read WT_API_KEY_PEPPER from a Secret")
+}
+
 func TestK8sKustomizationListsEveryFile(t *testing.T) {
 	m := loadManifests(t)
 	raw, err := os.ReadFile(filepath.Join("k8s", "kustomization.yaml"))

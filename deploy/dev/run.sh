@@ -36,6 +36,9 @@ cat <<EOF
     curl -i -c /tmp/wt.jar -H 'content-type: application/json' \\
       -d '{"email":"$EMAIL","password":"$PASSWORD"}' $GATEWAY_URL/api/v1/auth/login
     curl -i -b /tmp/wt.jar $GATEWAY_URL/api/v1/auth/session
+  Sign out (unsafe methods need the session's csrfToken):
+    curl -i -b /tmp/wt.jar -X POST -H "x-csrf-token: \$(curl -s -b /tmp/wt.jar $GATEWAY_URL/api/v1/auth/session | jq -r .csrfToken)" \\
+      $GATEWAY_URL/api/v1/auth/logout
 EOF
 if [[ -n "$API_KEY" ]]; then
 	cat <<EOF

@@ -67,12 +67,19 @@ stack_env() {
 		psql "$ADMIN_PG_URL" -qc "CREATE DATABASE \"$DB_NAME\"" >/dev/null || fail "could not create database $DB_NAME"
 	fi
 
+	# Secrets generated once per state dir: the principal signing key and the
+	# API key hash pepper (changing either voids sessions in flight or keys).
 	local envfile="$RUN_DIR/dev.env"
-	if [[ ! -s "$envfile" ]]; then
-		log "generating a principal signing key in $envfile"
-		(umask 077 && printf 'WT_PRINCIPAL_KEYS=dev:%s\n' "$(head -c 32 /dev/urandom | base64 -w0)" >"$envfile")
-	fi
+	(umask 077 && touch "$envfile")
 	chmod 0600 "$envfile"
+	if ! grep -q '^WT_PRINCIPAL_KEYS=' "$envfile"; then
+		log "generating a principal signing key in $envfile"
+		printf 'WT_PRINCIPAL_KEYS=dev:%s\n' "$(head -c 32 /dev/urandom | base64 -w0)" >>"$envfile"
+	fi
+	if ! grep -q '^WT_API_KEY_PEPPER=' "$envfile"; then
+		log "generating an API key pepper in $envfile"
+		printf 'WT_API_KEY_PEPPER=%s\n' "$(head -c 32 /dev/urandom | base64 -w0)" >>"$envfile"
+	fi
 	set -a
 	# shellcheck disable=SC1090
 	. "$envfile"
@@ -168,16 +175,25 @@ stack_stop() {
 	log "stopped"
 }
 
-# stack_watch returns when a child exits (it reports which) or a signal
-# arrives (the traps stop the stack).
+# stack_watch returns when a child exits or a signal arrives (the traps stop
+# the stack). A child that exits 0 was stopped by a signal (Ctrl-C reaches
+# the whole foreground process group, and bash then leaves the signal to the
+# children): stack_watch returns 0. Any other exit is reported and returns 1.
 stack_watch() {
-	local name
+	local name status
 	while :; do
 		wait -n "${CHILD_PID[@]}" 2>/dev/null || true
 		((STOPPING)) && return 0
 		for name in "${!CHILD_PID[@]}"; do
 			if ! kill -0 "${CHILD_PID[$name]}" 2>/dev/null; then
-				printf '%s exited unexpectedly; last lines of %s:\n' "$name" "$LOG_DIR/$name.log" >&2
+				status=0
+				wait "${CHILD_PID[$name]}" 2>/dev/null || status=$?
+				unset 'CHILD_PID[$name]'
+				if ((status == 0)); then
+					log "$name stopped"
+					return 0
+				fi
+				printf '%s exited with status %s; last lines of %s:\n' "$name" "$status" "$LOG_DIR/$name.log" >&2
 				tail -n 20 "$LOG_DIR/$name.log" >&2
 				return 1
 			fi
