@@ -120,7 +120,7 @@ type envOptions struct {
 
 // start runs the real gRPC server on 127.0.0.1:0 against a fresh database
 // and returns a client that signs a wtctl service principal on each call.
-func start(t *testing.T, o envOptions) *env {
+func start(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs Postgres")
@@ -164,7 +164,7 @@ func start(t *testing.T, o envOptions) *env {
 	return &env{addr: lis.Addr().String(), keys: keys, client: identityv1.NewIdentityServiceClient(conn), pool: pool, hasher: h, logs: logs}
 }
 
-func (e *env) bootstrap(t *testing.T, email string) *identityv1.BootstrapResponse {
+func (e *env) bootstrap(t testing.TB, email string) *identityv1.BootstrapResponse {
 	t.Helper()
 	res, err := e.client.Bootstrap(context.Background(), &identityv1.BootstrapRequest{
 		OrgName: "Acme Bank", Email: email, Name: "Alice", Password: adminPassword,
@@ -536,4 +536,27 @@ func TestPasswordsAreNeverLogged(t *testing.T) {
 	require.Contains(t, logs, "grpc call", "the calls were logged")
 	require.NotContains(t, logs, secret)
 	require.NotContains(t, logs, "argon2id$", "no password hash either")
+}
+
+// BenchmarkVerifyPasswordRPC is one login's cost at the identity service:
+// a signed loopback gRPC call, the Postgres look-ups and one argon2id
+// verification with the default parameters.
+func BenchmarkVerifyPasswordRPC(b *testing.B) {
+	e := start(b, envOptions{})
+	e.bootstrap(b, adminEmail)
+	for _, bb := range []struct{ name, email, password string }{
+		{name: "unknown email", email: "nobody@example.com", password: adminPassword},
+		{name: "known email", email: adminEmail, password: adminPassword},
+		{name: "wrong password", email: adminEmail, password: "wrong password!"},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			req := &identityv1.VerifyPasswordRequest{Email: bb.email, Password: bb.password}
+			for b.Loop() {
+				_, err := e.client.VerifyPassword(context.Background(), req)
+				if bb.password == adminPassword && bb.email == adminEmail && err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
