@@ -102,9 +102,3 @@ func (s *Service) acquireHashSlot(ctx context.Context) (release func(), err erro
 		return nil, ctx.Err()
 	}
 }
-
-// invalidCredentials is the one answer for an unknown email, a wrong
-// password and a disabled user.
-func invalidCredentials() error {
-	return apperr.Unauthenticated("invalid_credentials", "the email or password is incorrect")
-}

@@ -2,17 +2,7 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"time"
-)
-
-// Errors a Store returns for expected outcomes. Any other error is either an
-// *apperr.Error of kind unavailable (the database cannot be reached) or an
-// internal fault.
-var (
-	ErrNotFound    = errors.New("identity: not found")
-	ErrEmailTaken  = errors.New("identity: email taken")
-	ErrOrgNotFound = errors.New("identity: organization not found")
 )
 
 // Store persists the identity domain.
