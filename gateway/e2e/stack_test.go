@@ -149,6 +149,7 @@ func StartStack(t *testing.T, o StackOptions) *Stack {
 		"WT_INGESTION_ADDR=" + s.Addr["ingestion"],
 		"WT_AUTHZ_ADDR=" + s.Addr["authz"],
 		"WT_LOG_LEVEL=debug",
+		"WT_API_KEY_PEPPER=" + s.PrincipalKey + "-pepper",
 	}, o.Env...)
 	for _, name := range []string{"identity", "authz", "session", "ingestion"} {
 		s.start(name, name, append(common, "WT_GRPC_ADDR="+s.Addr[name], "WT_ADMIN_ADDR="+s.Admin[name]))
