@@ -20,7 +20,7 @@ import (
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/redisdb"
 	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
-	"github.com/watchtower/authplane/services/ingestion/internal/apikey"
+	"github.com/watchtower/authplane/services/ingestion/apikey"
 	"github.com/watchtower/authplane/services/ingestion/internal/config"
 	"github.com/watchtower/authplane/services/ingestion/internal/grpcapi"
 	"github.com/watchtower/authplane/services/ingestion/internal/ingest"

@@ -19,7 +19,7 @@ import (
 	"github.com/watchtower/authplane/platform/testenv"
 	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
 	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
-	"github.com/watchtower/authplane/services/ingestion/internal/apikey"
+	"github.com/watchtower/authplane/services/ingestion/apikey"
 	"github.com/watchtower/authplane/services/ingestion/internal/grpcapi"
 	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
 	"github.com/watchtower/authplane/services/ingestion/internal/postgres"

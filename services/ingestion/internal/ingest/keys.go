@@ -10,7 +10,7 @@ import (
 
 	"github.com/watchtower/authplane/platform/apperr"
 	"github.com/watchtower/authplane/platform/logging"
-	"github.com/watchtower/authplane/services/ingestion/internal/apikey"
+	"github.com/watchtower/authplane/services/ingestion/apikey"
 )
 
 // MaxGracePeriod bounds a rotation's grace period.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/watchtower/authplane/platform/apperr"
-	"github.com/watchtower/authplane/services/ingestion/internal/apikey"
+	"github.com/watchtower/authplane/services/ingestion/apikey"
 )
 
 // Options are the dependencies of a Service.
