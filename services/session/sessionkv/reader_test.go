@@ -328,3 +328,18 @@ func BenchmarkReaderValidateParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBaselineGet is one plain GET on the same connection pool: the
+// floor a one-round-trip Validate is compared with.
+func BenchmarkBaselineGet(b *testing.B) {
+	c, prefix := testenv.Redis(b)
+	ctx := context.Background()
+	require.NoError(b, c.Set(ctx, prefix+"k", "v", time.Minute).Err())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := c.Get(ctx, prefix+"k").Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
