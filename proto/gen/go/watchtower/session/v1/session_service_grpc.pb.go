@@ -40,12 +40,19 @@ const (
 // header, which the gateway turns into the wt_session cookie.
 type SessionServiceClient interface {
 	// Login checks an email and password (through identity) and opens a session.
-	// Public. Errors: UNAUTHENTICATED invalid_credentials (one answer for unknown
-	// email, wrong password and disabled user); RESOURCE_EXHAUSTED rate_limited;
-	// INVALID_ARGUMENT validation_failed.
+	// Public. The active organization is the user's oldest membership. The token
+	// travels in response header metadata: x-wt-set-session (or, when the user
+	// has MFA, x-wt-set-mfa for a 5-minute pending session and mfa_required
+	// true), with x-wt-cookie-max-age in seconds. Failures are throttled per
+	// account (10 in 15 minutes) and per client IP (50 in 15 minutes).
+	// Errors: UNAUTHENTICATED invalid_credentials (one answer for unknown
+	// email, wrong password, disabled user and no membership);
+	// RESOURCE_EXHAUSTED rate_limited (with a retry hint); INVALID_ARGUMENT
+	// validation_failed; UNAVAILABLE when identity or Redis is down.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
-	// Logout ends the caller's session server-side and clears the cookie.
-	// Any session, including one limited to MFA enrolment.
+	// Logout ends the caller's session server-side and asks the gateway to
+	// clear the cookie (response header x-wt-clear-session: 1). Any session,
+	// including one limited to MFA enrolment.
 	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*LogoutResponse, error)
 	// Create opens a session for a user already authenticated by the caller
 	// (MFA step, invitation acceptance, org switch). Services only.
@@ -185,12 +192,19 @@ func (c *sessionServiceClient) RevokeMyOtherSessions(ctx context.Context, in *Re
 // header, which the gateway turns into the wt_session cookie.
 type SessionServiceServer interface {
 	// Login checks an email and password (through identity) and opens a session.
-	// Public. Errors: UNAUTHENTICATED invalid_credentials (one answer for unknown
-	// email, wrong password and disabled user); RESOURCE_EXHAUSTED rate_limited;
-	// INVALID_ARGUMENT validation_failed.
+	// Public. The active organization is the user's oldest membership. The token
+	// travels in response header metadata: x-wt-set-session (or, when the user
+	// has MFA, x-wt-set-mfa for a 5-minute pending session and mfa_required
+	// true), with x-wt-cookie-max-age in seconds. Failures are throttled per
+	// account (10 in 15 minutes) and per client IP (50 in 15 minutes).
+	// Errors: UNAUTHENTICATED invalid_credentials (one answer for unknown
+	// email, wrong password, disabled user and no membership);
+	// RESOURCE_EXHAUSTED rate_limited (with a retry hint); INVALID_ARGUMENT
+	// validation_failed; UNAVAILABLE when identity or Redis is down.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
-	// Logout ends the caller's session server-side and clears the cookie.
-	// Any session, including one limited to MFA enrolment.
+	// Logout ends the caller's session server-side and asks the gateway to
+	// clear the cookie (response header x-wt-clear-session: 1). Any session,
+	// including one limited to MFA enrolment.
 	Logout(context.Context, *LogoutRequest) (*LogoutResponse, error)
 	// Create opens a session for a user already authenticated by the caller
 	// (MFA step, invitation acceptance, org switch). Services only.
