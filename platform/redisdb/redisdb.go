@@ -25,6 +25,9 @@ func Open(ctx context.Context, url string, poolSize int) (redis.UniversalClient,
 	}
 	opts.PoolSize = poolSize
 	opts.DialTimeout = 2 * time.Second
+	// One dial attempt: during an outage a call fails fast (fail closed) instead
+	// of retrying for half a second inside every request.
+	opts.DialerRetries = 1
 	opts.ReadTimeout = 2 * time.Second
 	opts.WriteTimeout = 2 * time.Second
 	c := redis.NewUniversalClient(&opts)

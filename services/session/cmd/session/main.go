@@ -74,6 +74,8 @@ func run(ctx context.Context, cfg config.Config, keys *principal.Keyring, log *s
 		Permissions: policy.New(authzConn, time.Now, policy.DefaultRefresh),
 		Audit:       identity,
 		Timeouts:    session.Timeouts{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout},
+
+		EnforceMFAEnrollment: cfg.EnforceMFAEnrollment,
 	})
 	api := grpcapi.NewServer(svc, time.Now)
 	return service.Run(ctx, service.Options{

@@ -22,6 +22,8 @@ type Config struct {
 	LogLevel        string
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
+	// EnforceMFAEnrollment limits sessions of users who owe MFA enrolment.
+	EnforceMFAEnrollment bool
 }
 
 // Load binds flags and WT_* variables and validates them. lookup may be nil
@@ -40,6 +42,8 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	s.Duration(&c.IdleTimeout, "session-idle-timeout", 30*time.Minute, "a session unused this long ends (sliding)")
 	s.Duration(&c.AbsoluteTimeout, "session-absolute-timeout", 12*time.Hour, "every session ends this long after sign-in")
+	s.Bool(&c.EnforceMFAEnrollment, "mfa-enrollment-enforced", false,
+		"limit a session to MFA enrolment when the org requires MFA for the role and the user has none; off until MFA enrolment (POST /api/v1/auth/mfa/setup) ships, since otherwise no ADMIN could use the console")
 	if err := s.Parse(args); err != nil {
 		return c, s, err
 	}

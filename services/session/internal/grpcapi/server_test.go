@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func (f *fakeIdentity) noteCaller(ctx context.Context) {
 
 func (f *fakeIdentity) VerifyPassword(ctx context.Context, req *identityv1.VerifyPasswordRequest) (*identityv1.VerifyPasswordResponse, error) {
 	f.noteCaller(ctx)
-	if req.GetEmail() == "" {
+	if !strings.Contains(req.GetEmail(), "@") {
 		return nil, apperr.Validation(apperr.FieldViolation{Field: "email", Reason: "malformed"})
 	}
 	a, ok := f.accounts[session.NormalizeEmail(req.GetEmail())]
@@ -187,6 +188,8 @@ func newHarness(t *testing.T, identityAddr string) *harness {
 		Permissions: policy.New(authzConn, nil, time.Minute),
 		Audit:       idc,
 		Timeouts:    session.Timeouts{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
+
+		EnforceMFAEnrollment: true,
 	})
 	addr := serve(t, keys, logs, NewServer(svc, nil).Register)
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -307,9 +310,14 @@ func TestLoginErrors(t *testing.T) {
 	_, _, err = h.login(t, "orphan@example.com", password, "192.0.2.2")
 	requireAppErr(t, err, codes.Unauthenticated, "invalid_credentials")
 
-	_, _, err = h.login(t, "", password, "192.0.2.2")
+	_, _, err = h.login(t, "not-an-email", password, "192.0.2.2")
 	e := requireAppErr(t, err, codes.InvalidArgument, "validation_failed")
 	require.Equal(t, []apperr.FieldViolation{{Field: "email", Reason: "malformed"}}, e.Fields, "identity's error is passed on unchanged")
+
+	// Missing credentials are refused before identity is asked.
+	_, _, err = h.login(t, "", "", "192.0.2.2")
+	e = requireAppErr(t, err, codes.InvalidArgument, "validation_failed")
+	require.Equal(t, []apperr.FieldViolation{{Field: "email", Reason: "required"}, {Field: "password", Reason: "required"}}, e.Fields)
 }
 
 func TestLoginThrottle(t *testing.T) {

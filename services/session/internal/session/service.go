@@ -29,6 +29,7 @@ type Service struct {
 	perms    Permissions
 	audit    Auditor
 	timeouts Timeouts
+	enforce  bool
 	now      func() time.Time
 	random   io.Reader
 }
@@ -42,8 +43,11 @@ type Deps struct {
 	Permissions Permissions
 	Audit       Auditor
 	Timeouts    Timeouts
-	Now         func() time.Time
-	Random      io.Reader
+	// EnforceMFAEnrollment limits a session whose role requires MFA, for a
+	// user without MFA, to enrolment (SESSION_STATE_ENROLLMENT_REQUIRED).
+	EnforceMFAEnrollment bool
+	Now                  func() time.Time
+	Random               io.Reader
 }
 
 // NewService returns a Service.
@@ -56,7 +60,7 @@ func NewService(d Deps) *Service {
 	}
 	return &Service{
 		store: d.Store, throttle: d.Throttle, identity: d.Identity, perms: d.Permissions,
-		audit: d.Audit, timeouts: d.Timeouts, now: d.Now, random: d.Random,
+		audit: d.Audit, timeouts: d.Timeouts, enforce: d.EnforceMFAEnrollment, now: d.Now, random: d.Random,
 	}
 }
 
@@ -78,6 +82,9 @@ type LoginResult struct {
 // Login checks email and password through identity, under the sign-in
 // throttle, and opens a session (or a pending-MFA session).
 func (s *Service) Login(ctx context.Context, email, password string, c Client) (LoginResult, error) {
+	if err := requireCredentials(email, password); err != nil {
+		return LoginResult{}, err
+	}
 	if err := s.throttle.Check(ctx, email, c.IP); err != nil {
 		return LoginResult{}, err
 	}
@@ -109,7 +116,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 		s.record(ctx, AuditEvent{Type: "session.mfa_challenged", OrgID: active.OrgID, ActorID: user.ID, TargetID: user.ID, IP: c.IP})
 		return LoginResult{MFARequired: true, Opened: opened}, nil
 	}
-	rec.State = initialState(user, active)
+	rec.State = initialState(user, active, s.enforce)
 	opened, err := s.open(ctx, rec, s.timeouts.Idle, s.timeouts.Absolute)
 	if err != nil {
 		return LoginResult{}, err
@@ -165,7 +172,7 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Opened, error) {
 	}
 	state := p.State
 	if state == StateUnspecified {
-		state = initialState(user, *active)
+		state = initialState(user, *active, s.enforce)
 	}
 	rec := Record{User: user, Org: *active, Orgs: memberships, AuthLevel: level, State: state, IP: p.Client.IP, UserAgent: p.Client.UserAgent}
 	idle, abs := s.timeouts.Idle, s.timeouts.Absolute

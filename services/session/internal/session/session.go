@@ -5,7 +5,10 @@
 package session
 
 import (
+	"strings"
 	"time"
+
+	"github.com/watchtower/authplane/platform/apperr"
 )
 
 // PendingMFALifetime bounds a session that has passed the password step and
@@ -94,10 +97,27 @@ type Client struct {
 
 // initialState is the state of a freshly authenticated session: limited to
 // MFA enrolment when the organization requires MFA for the role and the user
-// has none.
-func initialState(u User, m Membership) State {
-	if m.MFARequired && !u.MFAEnabled {
+// has none, and enrolment is enforced.
+func initialState(u User, m Membership, enforce bool) State {
+	if enforce && m.MFARequired && !u.MFAEnabled {
 		return StateEnrollmentRequired
 	}
 	return StateActive
+}
+
+// requireCredentials refuses a sign-in that lacks an email or a password
+// before any throttle or identity work: it is a malformed request, not a
+// failed guess.
+func requireCredentials(email, password string) error {
+	var fields []apperr.FieldViolation
+	if strings.TrimSpace(email) == "" {
+		fields = append(fields, apperr.FieldViolation{Field: "email", Reason: "required"})
+	}
+	if password == "" {
+		fields = append(fields, apperr.FieldViolation{Field: "password", Reason: "required"})
+	}
+	if len(fields) > 0 {
+		return apperr.Validation(fields...)
+	}
+	return nil
 }
