@@ -67,6 +67,27 @@ func TestLoginSessionLogout(t *testing.T) {
 	require.Equal(t, "unauthenticated", r.ErrorCode(t))
 }
 
+func TestOperationalEndpoints(t *testing.T) {
+	s := StartStack(t, StackOptions{})
+	base := s.Gateways[0]
+	doc := call(t, http.MethodGet, base+"/api/v1/openapi.json", nil)
+	require.Equal(t, http.StatusOK, doc.StatusCode)
+	paths := doc.JSON(t)["paths"].(map[string]any)
+	for _, p := range []string{"/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/auth/session"} {
+		require.Contains(t, paths, p)
+	}
+	require.Equal(t, http.StatusOK, call(t, http.MethodGet, base+"/healthz", nil).StatusCode)
+	ready := call(t, http.MethodGet, base+"/readyz", nil)
+	require.Equal(t, http.StatusOK, ready.StatusCode)
+	require.Equal(t, "ready", ready.JSON(t)["status"])
+	metrics := call(t, http.MethodGet, "http://"+s.Admin["gateway0"]+"/metrics", nil)
+	require.Equal(t, http.StatusOK, metrics.StatusCode)
+	require.Contains(t, string(metrics.Body), "watchtower_gateway_redis_pool_misses")
+	require.Contains(t, string(metrics.Body), "watchtower_gateway_http_requests_total")
+	svc := call(t, http.MethodGet, "http://"+s.Admin["identity"]+"/metrics", nil)
+	require.Contains(t, string(svc.Body), "watchtower_grpc_server_calls_total")
+}
+
 // TestRevocationOnEveryReplica signs in through one gateway and proves that
 // logout and revocation through it are in force on the very next request
 // to another replica.
