@@ -96,6 +96,7 @@ summary() { # NAME: one line of throughput and latencies, flagged when not all 2
 		+ (if ([.statuses|keys[]|select(startswith("2")|not)]|length) > 0 or .errors > 0 then "  <-- WARNING: not all 2xx" else "" end)' "$RESULTS/$1.json"
 }
 rps() { jq -r .rps "$RESULTS/$1.json"; }
+all2xx() { jq -e '([.statuses|keys[]|select(startswith("2")|not)]|length) == 0 and .errors == 0 and .requests > 0' "$RESULTS/$1.json" >/dev/null; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 COOKIE="$(login)" || true
@@ -114,6 +115,19 @@ load session --url "$SESSION_URL" --header "Cookie: $COOKIE" --connections "$CON
 POOL_AFTER="$(pool_stats)"
 log "baseline: bare net/http + one Redis GET ($CONNS connections, $DURATION)"
 load baseline-redis --url "http://$BASELINE_REDIS_ADDR/" --connections "$CONNS" --duration "$DURATION"
+
+# A second opinion from wrk (C, lighter on the shared CPUs) when installed
+# (apt-get install wrk); the ratio is what counts, with either driver.
+WRK=0
+if command -v wrk >/dev/null; then
+	WRK=1
+	log "wrk cross-check: session vs Redis baseline (2 threads, $CONNS connections, 10s each)"
+	wrk -t2 -c"$CONNS" -d10s --latency -H "Cookie: $COOKIE" "$SESSION_URL" >"$RESULTS/wrk-session.txt" 2>&1 || WRK=0
+	wrk -t2 -c"$CONNS" -d10s --latency "http://$BASELINE_REDIS_ADDR/" >"$RESULTS/wrk-baseline.txt" 2>&1 || WRK=0
+fi
+wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$RESULTS/$1.txt"; }
+wrk_lat() { awk -v p="$2" '$1 == p { print $2 }' "$RESULTS/$1.txt"; }
+wrk_non2xx() { awk '/Non-2xx or 3xx responses:/ { print $NF }' "$RESULTS/$1.txt"; }
 
 log "cost of one login (1 connection, 5s)"
 LOGIN_BODY="$(jq -nc --arg e "$EMAIL" --arg p "$PASSWORD" '{email: $e, password: $p}')"
@@ -166,6 +180,13 @@ $(summary session)
 $(summary baseline-redis)
 session / baseline ratio: $(ratio "$S_RPS" "$B_RPS")   (target >= 0.5)
 
+$(if ((WRK)); then
+	printf 'wrk: session %s req/s (p50 %s, p99 %s%s), baseline %s req/s (p50 %s, p99 %s): ratio %s\n\n' \
+		"$(wrk_rps wrk-session)" "$(wrk_lat wrk-session 50%)" "$(wrk_lat wrk-session 99%)" \
+		"$(n=$(wrk_non2xx wrk-session); [[ -n "$n" ]] && printf ', %s non-2xx <-- WARNING' "$n")" \
+		"$(wrk_rps wrk-baseline)" "$(wrk_lat wrk-baseline 50%)" "$(wrk_lat wrk-baseline 99%)" \
+		"$(ratio "$(wrk_rps wrk-session)" "$(wrk_rps wrk-baseline)")"
+fi)
 one login (sequential): p50 $(jq -r .p50Ms "$RESULTS/login-single.json") ms, p99 $(jq -r .p99Ms "$RESULTS/login-single.json") ms, $(jq -r .rps "$RESULTS/login-single.json") logins/s on one connection
 $(summary session-reference)
 $(summary session-under-flood)
@@ -177,7 +198,7 @@ if ((INGEST)); then
 
 $(summary ingest)
 $(summary baseline-ingest)
-ingest / baseline ratio: $(ratio "$(rps ingest)" "$(rps baseline-ingest)")
+ingest / baseline ratio: $(if all2xx ingest; then ratio "$(rps ingest)" "$(rps baseline-ingest)"; else echo "n/a (the gateway did not answer 2xx)"; fi)
 EOF
 fi
 echo
