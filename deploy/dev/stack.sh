@@ -65,6 +65,10 @@ stack_env() {
 	if [[ "$(psql "$ADMIN_PG_URL" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]]; then
 		log "creating database $DB_NAME"
 		psql "$ADMIN_PG_URL" -qc "CREATE DATABASE \"$DB_NAME\"" >/dev/null || fail "could not create database $DB_NAME"
+		if [[ -e "$CREDS" ]]; then
+			log "the database is new: forgetting the old demo credentials in $CREDS"
+			rm -f "$CREDS"
+		fi
 	fi
 
 	# Secrets generated once per state dir: the principal signing key and the
