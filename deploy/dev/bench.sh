@@ -37,7 +37,7 @@ BASELINE_DB=wtbench_baseline
 RESULTS="$RUN_DIR/results"
 
 [[ -x "$BIN/wtbench" ]] || fail "$BIN/wtbench is missing: run 'make build'"
-command -v jq >/dev/null || fail "jq is required (apt-get install jq)"
+need_tool jq jq
 
 "$ROOT/deploy/dev/deps.sh"
 stack_env

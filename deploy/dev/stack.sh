@@ -51,6 +51,20 @@ db_url_for() {
 	printf '%s/%s%s\n' "${base%/*}" "$1" "${query:-?sslmode=disable}"
 }
 
+# need_tool CMD PACKAGE makes sure CMD exists, installing the Debian PACKAGE
+# when running as root.
+need_tool() {
+	command -v "$1" >/dev/null && return 0
+	if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+		log "installing $2 (for $1)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+			{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; } >&2 ||
+			fail "could not install $2"
+		return 0
+	fi
+	fail "$1 is required (apt-get install $2)"
+}
+
 # stack_env prepares the database, the signing key and the WT_* environment.
 stack_env() {
 	mkdir -p "$RUN_DIR" "$LOG_DIR"
@@ -59,8 +73,8 @@ stack_env() {
 	for b in gateway "${SERVICES[@]}" wtctl; do
 		[[ -x "$BIN/$b" ]] || fail "$BIN/$b is missing: run 'make build' first"
 	done
-	command -v psql >/dev/null || fail "psql is required (apt-get install postgresql-client)"
-	command -v curl >/dev/null || fail "curl is required (apt-get install curl)"
+	need_tool psql postgresql-client
+	need_tool curl curl
 
 	if [[ "$(psql "$ADMIN_PG_URL" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]]; then
 		log "creating database $DB_NAME"
