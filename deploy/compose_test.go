@@ -192,3 +192,14 @@ func TestDockerfileCopiesEveryModule(t *testing.T) {
 		require.True(t, strings.Contains(string(dockerfile), want), "Dockerfile lacks %q", want)
 	}
 }
+
+// TestDockerignoreKeepsSecretsOut checks that the build context never
+// carries the dev state (.run holds the dev signing key and demo password).
+func TestDockerignoreKeepsSecretsOut(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "docker", "Dockerfile.dockerignore"))
+	require.NoError(t, err)
+	lines := strings.Split(string(raw), "\n")
+	for _, want := range []string{".run", "bin", ".git"} {
+		require.Contains(t, lines, want)
+	}
+}
