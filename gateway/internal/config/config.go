@@ -28,7 +28,6 @@ type Config struct {
 	CookieInsecure  bool
 	TrustedProxies  string
 	MaxBodyBytes    int
-	SessionIdle     time.Duration
 	PolicyRefresh   time.Duration
 	LogLevel        string
 	TrustedPrefixes []netip.Prefix
@@ -52,7 +51,6 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Bool(&c.CookieInsecure, "cookie-insecure", false, "drop the Secure attribute from cookies (only for plain-HTTP hosts other than localhost)")
 	s.String(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed")
 	s.Int(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
-	s.Duration(&c.SessionIdle, "session-idle-timeout", 30*time.Minute, "idle timeout slid by the session hot path (must match the session service)")
 	s.Duration(&c.PolicyRefresh, "policy-refresh", time.Minute, "how often the role -> permission snapshot is re-read from authz")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := s.Parse(args); err != nil {
