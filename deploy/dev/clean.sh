@@ -35,6 +35,7 @@ fi
 if [[ -s "$RUN_DIR/postgres/data/postmaster.pid" ]]; then
 	bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 	if [[ "$(id -u)" == 0 ]]; then
+		chmod o+x "$RUN_DIR" # the postgres user must reach its data dir
 		runuser -u postgres -- "$bindir/pg_ctl" -D "$RUN_DIR/postgres/data" -m fast stop
 	else
 		"$bindir/pg_ctl" -D "$RUN_DIR/postgres/data" -m fast stop

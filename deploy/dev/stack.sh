@@ -68,7 +68,7 @@ need_tool() {
 # stack_env prepares the database, the signing key and the WT_* environment.
 stack_env() {
 	mkdir -p "$RUN_DIR" "$LOG_DIR"
-	chmod 0700 "$RUN_DIR"
+	chmod go-rw "$RUN_DIR" # keep o+x: a private Postgres under it runs as user postgres
 	local b
 	for b in gateway "${SERVICES[@]}" wtctl; do
 		[[ -x "$BIN/$b" ]] || fail "$BIN/$b is missing: run 'make build' first"
