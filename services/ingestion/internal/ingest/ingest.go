@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -66,14 +68,14 @@ func (s *Service) Ingest(ctx context.Context, c Caller, key string, body []byte)
 	if err := CheckIdempotencyKey(key, true); err != nil {
 		return nil, err
 	}
-	t, err := txn.Decode(body)
-	if errors.Is(err, txn.ErrInvalidJSON) {
-		return nil, apperr.Invalid("invalid_json", "the body is not a JSON object")
+	// The fingerprint ignores key order and whitespace; a body that is not
+	// JSON is fingerprinted as raw bytes so that the rate limit and the
+	// reused-key check still apply before it is refused.
+	fp, ok := txn.Fingerprint(body)
+	if !ok {
+		sum := sha256.Sum256(body)
+		fp = hex.EncodeToString(sum[:])
 	}
-	if err != nil {
-		return nil, err
-	}
-	fp, _ := txn.Fingerprint(body)
 	st, err := s.orgSettings(ctx, c.OrgID)
 	if err != nil {
 		return nil, err
@@ -102,7 +104,7 @@ func (s *Service) Ingest(ctx context.Context, c Caller, key string, body []byte)
 	}
 	s.noteUsage(ctx, c.APIKeyID)
 
-	resp, err := s.process(ctx, c, args, st, t, body)
+	resp, err := s.decodeAndProcess(ctx, c, args, st, body)
 	if err != nil {
 		// Nothing was committed: drop the claim so that a retry proceeds.
 		if rerr := s.o.Idempotency.Release(context.WithoutCancel(ctx), args); rerr != nil {
@@ -123,6 +125,17 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+func (s *Service) decodeAndProcess(ctx context.Context, c Caller, args BeginArgs, st Settings, body []byte) (*Response, error) {
+	t, err := txn.Decode(body)
+	if errors.Is(err, txn.ErrInvalidJSON) {
+		return nil, apperr.Invalid("invalid_json", "the body is not a JSON object")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.process(ctx, c, args, st, t, body)
 }
 
 // process decides and commits one claimed transaction.
