@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestGeneratorIsDeterministic(t *testing.T) {
+	a, b := generator{seed: 7}, generator{seed: 7}
+	require.Equal(t, a.body(42), b.body(42))
+	require.Equal(t, a.key(42), b.key(42))
+	require.NotEqual(t, a.body(42), a.body(43))
+	require.NotEqual(t, a.body(42), generator{seed: 8}.body(42))
+	var tx map[string]any
+	require.NoError(t, json.Unmarshal(a.body(1), &tx))
+	for _, f := range []string{"reference", "amount", "currency", "channel", "transactionType", "transactionCategory", "timestamp", "sender", "receiver"} {
+		require.Contains(t, tx, f)
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	require.Equal(t, []time.Duration{50 * time.Millisecond, 95 * time.Millisecond, 99 * time.Millisecond}, percentiles(d, 0.5, 0.95, 0.99))
+	require.Equal(t, []time.Duration{0}, percentiles(nil, 0.5))
+}
+
+func TestRetryable(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		r    result
+		want bool
+	}{
+		{"created", result{Status: 201}, false},
+		{"unavailable", result{Status: 503}, true},
+		{"in progress", result{Status: 409, Body: []byte(`{"error":"idempotency_key_in_progress"}`)}, true},
+		{"duplicate", result{Status: 409, Body: []byte(`{"error":"duplicate_transaction"}`)}, false},
+		{"rate limited", result{Status: 429}, true},
+		{"validation", result{Status: 400}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) { require.Equal(t, tt.want, retryable(tt.r)) })
+	}
+}
