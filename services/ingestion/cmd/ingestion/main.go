@@ -77,7 +77,6 @@ func run(ctx context.Context, cfg config.Config) error {
 		Settings:    postgres.NewSettings(pool),
 		Txs:         postgres.NewTransactions(pool),
 		Idempotency: wtredis.NewIdempotency(rdb, cfg.RedisKeyPrefix),
-		Velocity:    wtredis.NewVelocity(rdb, cfg.RedisKeyPrefix),
 		Events:      wtredis.NewEvents(rdb, cfg.RedisKeyPrefix),
 		Usage:       wtredis.NewUsage(rdb, cfg.RedisKeyPrefix),
 		Hasher:      hasher,

@@ -101,7 +101,6 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.svc = ingest.New(ingest.Options{
 		Keys: e.keys, Settings: e.settings, Txs: e.txs,
 		Idempotency: wtredis.NewIdempotency(svcRedis, prefix),
-		Velocity:    wtredis.NewVelocity(svcRedis, prefix),
 		Events:      wtredis.NewEvents(svcRedis, prefix),
 		Usage:       wtredis.NewUsage(svcRedis, prefix),
 		Hasher:      hasher, Logger: log, Lease: o.lease,

@@ -131,7 +131,7 @@ func TestSameIdempotencyKeyWhileFirstInFlight(t *testing.T) {
 	fp, _ := txn.Fingerprint([]byte(b))
 	// Another owner holds the claim (its request is being processed).
 	res, err := e.idem.Begin(context.Background(), ingest.BeginArgs{OrgID: "org-a", Key: "k-1", Fingerprint: fp, Owner: "other",
-		Lease: 30 * time.Second, RatePerSecond: 1000, Burst: 2000})
+		Lease: 30 * time.Second, RatePerSecond: 1000, Burst: 2000, Claim: true})
 	require.NoError(t, err)
 	require.Equal(t, ingest.Claimed, res.Outcome)
 
@@ -283,7 +283,7 @@ func TestCrashBetweenClaimAndCommit(t *testing.T) {
 	b := body("TXN-1", "100")
 	fp, _ := txn.Fingerprint([]byte(b))
 	res, err := e.idem.Begin(context.Background(), ingest.BeginArgs{OrgID: "org-a", Key: "k-1", Fingerprint: fp, Owner: "dead",
-		Lease: lease, RatePerSecond: 1000, Burst: 2000})
+		Lease: lease, RatePerSecond: 1000, Burst: 2000, Claim: true})
 	require.NoError(t, err)
 	require.Equal(t, ingest.Claimed, res.Outcome)
 	crashed := time.Now()

@@ -68,23 +68,33 @@ func (s *Service) Ingest(ctx context.Context, c Caller, key string, body []byte)
 	if err := CheckIdempotencyKey(key, true); err != nil {
 		return nil, err
 	}
+	st, err := s.orgSettings(ctx, c.OrgID)
+	if err != nil {
+		return nil, err
+	}
 	// The fingerprint ignores key order and whitespace; a body that is not
-	// JSON is fingerprinted as raw bytes so that the rate limit and the
-	// reused-key check still apply before it is refused.
+	// JSON is fingerprinted as raw bytes.
 	fp, ok := txn.Fingerprint(body)
 	if !ok {
 		sum := sha256.Sum256(body)
 		fp = hex.EncodeToString(sum[:])
 	}
-	st, err := s.orgSettings(ctx, c.OrgID)
-	if err != nil {
-		return nil, err
+	t, decodeErr := txn.Decode(body)
+	if errors.Is(decodeErr, txn.ErrInvalidJSON) {
+		decodeErr = apperr.Invalid("invalid_json", "the body is not a JSON object")
 	}
 	owner, err := s.newID("")
 	if err != nil {
 		return nil, err
 	}
-	args := BeginArgs{OrgID: c.OrgID, Key: key, Fingerprint: fp, Owner: owner, Lease: s.o.Lease, RatePerSecond: st.RatePerSecond, Burst: st.Burst}
+	args := BeginArgs{OrgID: c.OrgID, Key: key, Fingerprint: fp, Owner: owner, Lease: s.o.Lease,
+		RatePerSecond: st.RatePerSecond, Burst: st.Burst, Claim: decodeErr == nil}
+	if t != nil {
+		args.SenderID, args.Member, args.Window = t.Sender.ID, t.Reference, st.Controls.VelocityWindow()
+	}
+	// One Redis round trip: rate limit, then the idempotency record (a bad
+	// body is still rate-limited and still meets 422 for a reused key), then
+	// the claim and the sender's velocity for a valid one.
 	res, err := s.o.Idempotency.Begin(ctx, args)
 	if err != nil {
 		return nil, apperr.Unavailable(err)
@@ -102,9 +112,12 @@ func (s *Service) Ingest(ctx context.Context, c Caller, key string, body []byte)
 		e.RetryAfter = max(res.RetryAfter, time.Second)
 		return nil, e
 	}
+	if decodeErr != nil {
+		return nil, decodeErr
+	}
 	s.noteUsage(ctx, c.APIKeyID)
 
-	resp, err := s.decodeAndProcess(ctx, c, args, st, body)
+	resp, err := s.process(ctx, c, args, st, t, body, res.VelocityCount)
 	if err != nil {
 		// Nothing was committed: drop the claim so that a retry proceeds.
 		if rerr := s.o.Idempotency.Release(context.WithoutCancel(ctx), args); rerr != nil {
@@ -127,24 +140,9 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func (s *Service) decodeAndProcess(ctx context.Context, c Caller, args BeginArgs, st Settings, body []byte) (*Response, error) {
-	t, err := txn.Decode(body)
-	if errors.Is(err, txn.ErrInvalidJSON) {
-		return nil, apperr.Invalid("invalid_json", "the body is not a JSON object")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return s.process(ctx, c, args, st, t, body)
-}
-
 // process decides and commits one claimed transaction.
-func (s *Service) process(ctx context.Context, c Caller, args BeginArgs, st Settings, t *txn.Transaction, body []byte) (*Response, error) {
+func (s *Service) process(ctx context.Context, c Caller, args BeginArgs, st Settings, t *txn.Transaction, body []byte, count int) (*Response, error) {
 	now := s.o.Now().UTC()
-	count, err := s.o.Velocity.Add(ctx, c.OrgID, t.Sender.ID, t.Reference, now, st.Controls.VelocityWindow())
-	if err != nil {
-		return nil, apperr.Unavailable(err)
-	}
 	id, err := s.newID("txn_")
 	if err != nil {
 		return nil, err

@@ -19,7 +19,6 @@ type Options struct {
 	Settings    SettingsStore
 	Txs         TxStore
 	Idempotency Idempotency
-	Velocity    Velocity
 	Events      KeyEvents
 	Usage       UsageLog
 	Hasher      *apikey.Hasher

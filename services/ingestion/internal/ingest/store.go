@@ -129,6 +129,8 @@ const (
 	InFlight
 	// Limited: the org is over its ingestion rate.
 	Limited
+	// Absent: nothing is stored under the key (check-only Begin).
+	Absent
 )
 
 // BeginArgs are the inputs of Begin.
@@ -136,6 +138,13 @@ type BeginArgs struct {
 	OrgID, Key, Fingerprint, Owner string
 	Lease                          time.Duration
 	RatePerSecond, Burst           int
+	// Claim takes the key when it is free; without it Begin only checks
+	// (for a body that will be refused).
+	Claim bool
+	// SenderID, Member and Window count the sender's velocity on a claim:
+	// Member (the reference) is added to the sender's window.
+	SenderID, Member string
+	Window           time.Duration
 }
 
 // BeginResult is the result of Begin.
@@ -144,10 +153,14 @@ type BeginResult struct {
 	Status     int
 	Body       []byte
 	RetryAfter time.Duration
+	// VelocityCount is the sender's transactions in the window, this one
+	// included (on Claimed).
+	VelocityCount int
 }
 
-// Idempotency is the Redis side of an ingestion: the org's rate limit and
-// the idempotency record, checked and claimed in one atomic step.
+// Idempotency is the Redis side of an ingestion: the org's rate limit, the
+// idempotency record and the sender's velocity, checked and claimed in one
+// atomic step.
 type Idempotency interface {
 	Begin(ctx context.Context, a BeginArgs) (BeginResult, error)
 	// Complete stores the response for the retention period if the claim is
@@ -155,13 +168,6 @@ type Idempotency interface {
 	Complete(ctx context.Context, a BeginArgs, status int, body []byte) (bool, error)
 	// Release drops the owner's claim.
 	Release(ctx context.Context, a BeginArgs) error
-}
-
-// Velocity counts an org's transactions per sender inside a window.
-type Velocity interface {
-	// Add records member (unique per transaction) for sender at now and
-	// returns how many members fall inside the window ending at now.
-	Add(ctx context.Context, orgID, senderID, member string, now time.Time, window time.Duration) (int, error)
 }
 
 // KeyEvents tells gateways that a key changed so their caches drop it.

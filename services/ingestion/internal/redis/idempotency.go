@@ -45,20 +45,30 @@ func NewIdempotency(c goredis.UniversalClient, prefix string) *Idempotency {
 func claimValue(a ingest.BeginArgs) string { return "C" + a.Fingerprint + a.Owner }
 
 // Begin applies the rate limit, then returns the record, the foreign claim
-// or a fresh claim for a.Owner.
+// or (when a.Claim) a fresh claim for a.Owner with the sender's velocity.
 func (s *Idempotency) Begin(ctx context.Context, a ingest.BeginArgs) (ingest.BeginResult, error) {
 	if len(a.Fingerprint) != fpLen {
 		return ingest.BeginResult{}, errors.New("idempotency: bad fingerprint")
 	}
 	interval := 1_000_000 / max(a.RatePerSecond, 1)
-	res, err := beginScript.Run(ctx, s.c, []string{s.keys.Rate(a.OrgID), s.keys.Idem(a.OrgID, a.Key)},
-		interval, max(a.Burst, 1), claimValue(a), a.Lease.Milliseconds()).StringSlice()
+	claim, velKey := "0", ""
+	if a.Claim {
+		claim = "1"
+		if a.SenderID != "" {
+			velKey = s.keys.Velocity(a.OrgID, a.SenderID)
+		}
+	}
+	res, err := beginScript.Run(ctx, s.c, []string{s.keys.Rate(a.OrgID), s.keys.Idem(a.OrgID, a.Key), velKey},
+		interval, max(a.Burst, 1), claimValue(a), a.Lease.Milliseconds(), claim, a.Member, a.Window.Milliseconds()).StringSlice()
 	if err != nil {
 		return ingest.BeginResult{}, fmt.Errorf("idempotency begin: %w", err)
 	}
 	switch res[0] {
+	case "absent":
+		return ingest.BeginResult{Outcome: ingest.Absent}, nil
 	case "claimed":
-		return ingest.BeginResult{Outcome: ingest.Claimed}, nil
+		n, _ := strconv.Atoi(res[1])
+		return ingest.BeginResult{Outcome: ingest.Claimed, VelocityCount: n}, nil
 	case "limited":
 		us, _ := strconv.ParseInt(res[1], 10, 64)
 		return ingest.BeginResult{Outcome: ingest.Limited, RetryAfter: time.Duration(us) * time.Microsecond}, nil
