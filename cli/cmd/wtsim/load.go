@@ -249,7 +249,7 @@ func verify(ctx context.Context, c *client, g generator, st *loadStats, cfg load
 		go func() {
 			defer wg.Done()
 			for n := range work {
-				r, _ := sendWithRetry(ctx, c, g, n, cfg.MaxAttempts+4, nil)
+				r, _ := sendWithRetry(ctx, c, g, n, cfg.MaxAttempts, nil)
 				id := idOf(r)
 				mu.Lock()
 				switch {

@@ -12,13 +12,14 @@ import (
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
 	"github.com/watchtower/authplane/platform/admin"
-	"github.com/watchtower/authplane/platform/grpcserver"
 	"github.com/watchtower/authplane/platform/logging"
 	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/redisdb"
+	"github.com/watchtower/authplane/platform/service"
 	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
 	"github.com/watchtower/authplane/services/ingestion/apikey"
 	"github.com/watchtower/authplane/services/ingestion/internal/config"
@@ -83,18 +84,17 @@ func run(ctx context.Context, cfg config.Config) error {
 		Logger:      log,
 		Lease:       cfg.IdempotencyLease,
 	})
-	reg := admin.NewRegistry()
-	srv := grpcserver.New(grpcserver.Options{Logger: log, Keyring: keyring, Registry: reg})
-	ingestionv1.RegisterIngestionServiceServer(srv, grpcapi.New(svc))
-
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(ctx, cfg.GRPCAddr) })
-	g.Go(func() error {
-		return admin.Serve(ctx, cfg.AdminAddr, admin.Handler(reg, log,
-			admin.Check{Name: "postgres", Fn: pool.Ping},
-			admin.Check{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-		), log)
-	})
 	g.Go(func() error { svc.RunUsageFlusher(ctx, cfg.UsageFlushEvery); return nil })
+	g.Go(func() error {
+		return service.Run(ctx, service.Options{
+			Name: "ingestion", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Logger: log, Keyring: keyring,
+			Register: func(s *grpc.Server) { ingestionv1.RegisterIngestionServiceServer(s, grpcapi.New(svc)) },
+			Checks: []admin.Check{
+				{Name: "postgres", Fn: pool.Ping},
+				{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			},
+		})
+	})
 	return g.Wait()
 }

@@ -30,6 +30,7 @@ func requireInvalidKey(t *testing.T, err error) {
 }
 
 func TestKeyLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	created := e.createKey("org-a", "test", "10.0.0.0/8", "192.168.1.7")
 	secret := created.GetSecret()
@@ -138,6 +139,7 @@ func TestKeyLifecycle(t *testing.T) {
 }
 
 func TestCreateApiKeyValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	_, err := e.client.CreateApiKey(e.user("org-a"), &ingestionv1.CreateApiKeyRequest{Name: "", Environment: "prod", AllowedCidrs: []string{"10.0.0.0/33"}})
 	_, reason, _, fields := reasonOf(t, err)
@@ -155,6 +157,7 @@ func TestCreateApiKeyValidation(t *testing.T) {
 }
 
 func TestOrgAllowedCidrsReachVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	secret := e.createKey("org-a", "live").GetSecret()
 	_, err := e.client.SetOrgAllowedCidrs(e.service(), &ingestionv1.SetOrgAllowedCidrsRequest{OrgId: "org-a", AllowedCidrs: []string{"203.0.113.0/24"}})
@@ -166,6 +169,7 @@ func TestOrgAllowedCidrsReachVerify(t *testing.T) {
 }
 
 func TestLastUsedAtKeptWithoutWritePerRequest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	created := e.createKey("org-a", "test")
 	id := created.GetApiKey().GetId()

@@ -64,6 +64,7 @@ func decodeAccepted(t testing.TB, res *ingestionv1.IngestResponse) accepted {
 }
 
 func TestAccepted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	res, err := e.ingest("org-a", "k-1", body("TXN-1", "25000.50"))
 	require.NoError(t, err)
@@ -80,6 +81,7 @@ func TestAccepted(t *testing.T) {
 }
 
 func TestAmountStoredExactly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for i, amount := range []string{`123456789012.34`, `"9999999999999.99"`, `0.01`, `1.5e3`} {
 		_, err := e.ingest("org-a", fmt.Sprint("k-", i), strings.Replace(body(fmt.Sprint("R-", i), amount), `"NGN"`, `"USD"`, 1))
@@ -97,6 +99,7 @@ func TestAmountStoredExactly(t *testing.T) {
 }
 
 func TestSameIdempotencyKeySameBodyAgain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	first, err := e.ingest("org-a", "k-1", body("TXN-1", "100"))
 	require.NoError(t, err)
@@ -115,6 +118,7 @@ func TestSameIdempotencyKeySameBodyAgain(t *testing.T) {
 }
 
 func TestSameIdempotencyKeyDifferentBody(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	_, err := e.ingest("org-a", "k-1", body("TXN-1", "100"))
 	require.NoError(t, err)
@@ -126,6 +130,7 @@ func TestSameIdempotencyKeyDifferentBody(t *testing.T) {
 }
 
 func TestSameIdempotencyKeyWhileFirstInFlight(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{lease: 30 * time.Second})
 	b := body("TXN-1", "100")
 	fp, _ := txn.Fingerprint([]byte(b))
@@ -149,6 +154,7 @@ func TestSameIdempotencyKeyWhileFirstInFlight(t *testing.T) {
 }
 
 func TestIdempotencyKeyEmptyOrInvalid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for _, k := range []string{"", strings.Repeat("k", 256), "tab\there", "é"} {
 		_, err := e.ingest("org-a", k, body("TXN-1", "100"))
@@ -161,6 +167,7 @@ func TestIdempotencyKeyEmptyOrInvalid(t *testing.T) {
 }
 
 func TestReferenceAlreadyIngestedUnderAnotherKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	_, err := e.ingest("org-a", "k-1", body("TXN-1", "100"))
 	require.NoError(t, err)
@@ -175,6 +182,7 @@ func TestReferenceAlreadyIngestedUnderAnotherKey(t *testing.T) {
 }
 
 func TestValidationFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	_, err := e.ingest("org-a", "k-1", `{"reference":"R","amount":0,"currency":"NGN","channel":"MOBILE","transactionType":"DEBIT",
 "transactionCategory":"TRANSFER","timestamp":"2026-12-01T10:00:00Z","sender":{"name":"x"},"receiver":{"id":"C-2"},"extra":1}`)
@@ -192,6 +200,7 @@ func TestValidationFailure(t *testing.T) {
 }
 
 func TestOverTheOrgsIngestionRate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	require.NoError(t, e.settings.PutRate(context.Background(), "org-a", 1, 3))
 	for i := range 3 {
@@ -209,6 +218,7 @@ func TestOverTheOrgsIngestionRate(t *testing.T) {
 }
 
 func TestConcurrentSameKey50Goroutines(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	b := body("TXN-C", "100")
 	var (
@@ -250,6 +260,7 @@ func TestConcurrentSameKey50Goroutines(t *testing.T) {
 }
 
 func TestSameKeyTwoOrgs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	a, err := e.ingest("org-a", "shared", body("TXN-1", "100"))
 	require.NoError(t, err)
@@ -262,6 +273,7 @@ func TestSameKeyTwoOrgs(t *testing.T) {
 }
 
 func TestFailureBeforeCommitReleasesTheClaim(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	e.txs.fail.Store(true)
 	_, err := e.ingest("org-a", "k-1", body("TXN-1", "100"))
@@ -276,6 +288,7 @@ func TestFailureBeforeCommitReleasesTheClaim(t *testing.T) {
 }
 
 func TestCrashBetweenClaimAndCommit(t *testing.T) {
+	t.Parallel()
 	// The owner took the claim and died (no release): the retry is refused
 	// with 409 for at most the lease, then succeeds, and the row exists once.
 	lease := 700 * time.Millisecond
@@ -310,6 +323,7 @@ func TestCrashBetweenClaimAndCommit(t *testing.T) {
 }
 
 func TestCommittedButRecordLostReplaysFromPostgres(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	b := body("TXN-1", "100")
 	first, err := e.ingest("org-a", "k-1", b)
@@ -323,6 +337,7 @@ func TestCommittedButRecordLostReplaysFromPostgres(t *testing.T) {
 }
 
 func TestRedisUnreachable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{deadRedis: true})
 	_, err := e.ingest("org-a", "k-1", body("TXN-1", "100"))
 	code, reason, _, _ := reasonOf(t, err)
@@ -332,6 +347,7 @@ func TestRedisUnreachable(t *testing.T) {
 }
 
 func TestDecisionFromControls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	ctx := e.user("org-a")
 	got, err := e.client.GetControls(ctx, &ingestionv1.GetControlsRequest{})
@@ -372,6 +388,7 @@ func TestDecisionFromControls(t *testing.T) {
 }
 
 func TestListTransactionsPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for i := range 5 {
 		_, err := e.ingest("org-a", fmt.Sprint("k-", i), body(fmt.Sprint("R-", i), "10.25"))
@@ -400,6 +417,7 @@ func TestListTransactionsPages(t *testing.T) {
 }
 
 func TestIngestRefusesOtherAudiences(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	_, err := e.client.Ingest(e.user("org-a"), &ingestionv1.IngestRequest{IdempotencyKey: "k", Body: []byte(body("R", "1"))})
 	code, _, _, _ := reasonOf(t, err)
