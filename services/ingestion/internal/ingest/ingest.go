@@ -30,6 +30,9 @@ type Response struct {
 // IdempotencyRetention is how long a completed response is replayed.
 const IdempotencyRetention = 24 * time.Hour
 
+// processTimeout bounds the Postgres work of one claimed ingestion.
+const processTimeout = 10 * time.Second
+
 // MaxIdempotencyKey is the longest idempotency key accepted.
 const MaxIdempotencyKey = 255
 
@@ -117,7 +120,11 @@ func (s *Service) Ingest(ctx context.Context, c Caller, key string, body []byte)
 	}
 	s.noteUsage(ctx, c.APIKeyID)
 
-	resp, err := s.process(ctx, c, args, st, t, body, res.VelocityCount)
+	// Once claimed, finish the work even if the caller goes away: a
+	// half-done ingestion only costs the retry a lease.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), processTimeout)
+	defer cancel()
+	resp, err := s.process(pctx, c, args, st, t, body, res.VelocityCount)
 	if err != nil {
 		// Nothing was committed: drop the claim so that a retry proceeds.
 		if rerr := s.o.Idempotency.Release(context.WithoutCancel(ctx), args); rerr != nil {
