@@ -207,6 +207,10 @@ if [[ -n "$POOL_BEFORE" ]]; then
 	join <(sort <<<"$POOL_BEFORE") <(sort <<<"$POOL_AFTER") | awk '{ printf "  %-45s %10s -> %-10s (%+d)\n", $1, $2, $3, $3 - $2 }'
 	misses="$(join <(sort <<<"$POOL_BEFORE") <(sort <<<"$POOL_AFTER") | awk '$1 ~ /_misses$/ { print $3 - $2 }')"
 	[[ -n "$misses" ]] && echo "  new Redis connections dialled after warm-up: $misses"
+	hits="$(join <(sort <<<"$POOL_BEFORE") <(sort <<<"$POOL_AFTER") | awk '$1 ~ /_hits$/ { print $3 - $2 }')"
+	[[ -n "$hits" ]] && printf '  pool checkouts per session request: %s (the measured phase answered %s requests; load-phase only, the pool also serves background work)\n' \
+		"$(awk -v h="$hits" -v r="$(jq -r .requests "$RESULTS/session.json")" 'BEGIN { if (r > 0) printf "%.3f", h / r; else print "n/a" }')" \
+		"$(jq -r .requests "$RESULTS/session.json")"
 else
 	echo "gateway Redis pool: no watchtower_gateway_redis_pool_* metrics on http://${ADMIN_ADDR[gateway]}/metrics"
 fi
