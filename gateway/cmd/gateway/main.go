@@ -18,7 +18,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/watchtower/authplane/gateway/internal/apikeyauth"
 	"github.com/watchtower/authplane/gateway/internal/config"
+	"github.com/watchtower/authplane/gateway/internal/ingest"
 	"github.com/watchtower/authplane/gateway/internal/policysnap"
 	"github.com/watchtower/authplane/gateway/internal/server"
 	"github.com/watchtower/authplane/platform/admin"
@@ -27,6 +29,7 @@ import (
 	"github.com/watchtower/authplane/platform/redisdb"
 	"github.com/watchtower/authplane/platform/service"
 	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
+	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
 	"github.com/watchtower/authplane/services/session/sessionkv"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -77,6 +80,16 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer closeChecks()
 
+	// The ingestion route signs its own principals (API key, and the
+	// gateway's SERVICE principal for key verification): no guard here.
+	ingestionConn, err := grpc.NewClient(cfg.IngestionAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer ingestionConn.Close()
+	ingestion := ingestionv1.NewIngestionServiceClient(ingestionConn)
+	apiKeys := apikeyauth.New(apikeyauth.Options{Ingestion: ingestion, Keyring: keys, Redis: rdb, Prefix: cfg.RedisKeyPrefix, Logger: log})
+
 	gw, err := server.New(ctx, server.Options{
 		Config:   cfg,
 		Logger:   log,
@@ -85,6 +98,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Policy:   policy,
 		Registry: reg,
 		Ready:    checks,
+		Ingest: ingest.New(ingest.Options{
+			Keyring: keys, Ingestion: ingestion, Keys: apiKeys, MaxBody: int64(cfg.MaxBodyBytes), Logger: log,
+		}),
 	})
 	if err != nil {
 		return err
@@ -105,6 +121,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { policy.Run(ctx); return nil })
+	g.Go(func() error { apiKeys.Run(ctx); return nil })
 	g.Go(func() error { return admin.Serve(ctx, cfg.AdminAddr, admin.Handler(reg, log, checks...), log) })
 	g.Go(func() error {
 		log.Info("http listening", "addr", lis.Addr().String())

@@ -55,10 +55,10 @@ type Resolver interface {
 	Validate(ctx context.Context, token string) (*sessionv1.SessionRecord, time.Time, error)
 }
 
-// Middleware resolves the cookies of every request except those at
-// skipPaths (routes that never accept a cookie). A Redis failure fails
+// Middleware resolves the cookies of every request except those skip
+// selects (routes that never accept a cookie). A Redis failure fails
 // closed with 503: no route runs on a guess about who is calling.
-func Middleware(r Resolver, log *slog.Logger, skipPaths ...string) func(http.Handler) http.Handler {
+func Middleware(r Resolver, log *slog.Logger, skip func(*http.Request) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			c := &Caller{
@@ -69,13 +69,7 @@ func Middleware(r Resolver, log *slog.Logger, skipPaths ...string) func(http.Han
 				CSRFToken:    req.Header.Get("X-Csrf-Token"),
 				UserAgent:    req.UserAgent(),
 			}
-			skip := false
-			for _, p := range skipPaths {
-				if req.URL.Path == p {
-					skip = true
-				}
-			}
-			if !skip {
+			if !skip(req) {
 				if err := c.resolve(req, r); err != nil {
 					log.Error("session store unavailable", "request_id", edge.RequestID(req.Context()), "error", err.Error())
 					edge.WriteError(w, req, http.StatusServiceUnavailable, "unavailable", "a dependency is unavailable; retry later", nil, 1)

@@ -19,6 +19,7 @@ import (
 	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/watchtower/authplane/platform/restmeta"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -35,7 +36,7 @@ const (
 	MDSetMFA       = "x-wt-set-mfa"
 	MDMaxAge       = "x-wt-cookie-max-age"
 	MDClearSession = "x-wt-clear-session"
-	MDHTTPStatus   = "x-wt-http-status"
+	MDHTTPStatus   = restmeta.HeaderHTTPStatus
 )
 
 // Writer builds cookies with the configured attributes.

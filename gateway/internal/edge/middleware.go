@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// MaxBodyBytes is the largest request body accepted (413 above).
 	MaxBodyBytes int64
+	// RawBodyPaths are paths whose handler enforces the body rules itself.
+	RawBodyPaths []string
 	// Observe, when set, is called once per request with its outcome.
 	Observe func(r *http.Request, status int, d time.Duration)
 }
@@ -61,7 +64,7 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				sw.Header().Set("Cache-Control", "no-store")
 			}
-			if !readBody(sw, r, o.MaxBodyBytes) {
+			if !slices.Contains(o.RawBodyPaths, r.URL.Path) && !readBody(sw, r, o.MaxBodyBytes) {
 				return
 			}
 			next.ServeHTTP(sw, r)

@@ -1,7 +1,10 @@
 package grpcapi
 
 import (
+	"net/http"
+
 	"context"
+	"github.com/watchtower/authplane/platform/restmeta"
 	"time"
 
 	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
@@ -38,6 +41,7 @@ func (s *Server) CreateApiKey(ctx context.Context, req *ingestionv1.CreateApiKey
 	if err != nil {
 		return nil, err
 	}
+	_ = restmeta.SetStatus(ctx, http.StatusCreated) // best effort: a gRPC caller has no use for it
 	return &ingestionv1.CreateApiKeyResponse{ApiKey: keyToProto(k), Secret: secret}, nil
 }
 
