@@ -50,10 +50,10 @@ func TestIngestionThroughTheGateway(t *testing.T) {
 	require.Equal(t, string(first.Body), string(again.Body), "byte for byte")
 
 	for _, tt := range []struct {
-		name    string
-		r       resp
-		status  int
-		code    string
+		name   string
+		r      resp
+		status int
+		code   string
 	}{
 		{"session cookie instead of a key", call(t, http.MethodPost, url, txBody("TXN-2", 1), append(admin.headers(), "idempotency-key", "k-2")...), 401, "api_key_required"},
 		{"malformed key", ingest("wt_test_nope", "k-3", txBody("TXN-3", 1)), 401, "invalid_api_key"},
