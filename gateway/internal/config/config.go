@@ -30,6 +30,7 @@ type Config struct {
 	MaxBodyBytes    int
 	PolicyRefresh   time.Duration
 	LogLevel        string
+	Pprof           bool
 	TrustedPrefixes []netip.Prefix
 }
 
@@ -53,6 +54,7 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Int(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	s.Duration(&c.PolicyRefresh, "policy-refresh", time.Minute, "how often the role -> permission snapshot is re-read from authz")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	s.Bool(&c.Pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin address")
 	if err := s.Parse(args); err != nil {
 		return c, s, err
 	}

@@ -64,6 +64,10 @@ func WriteStatusError(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 	if d, ok := defaults[st.Code()]; ok {
 		code, msg = d.code, genericMessage(st.Code())
 	}
+	if st.Code() == codes.InvalidArgument && r.ContentLength == 0 {
+		// No body: grpc-gateway failed on a path or query parameter.
+		code, msg = "invalid_request", "a path or query parameter is invalid"
+	}
 	var details map[string]any
 	retry := 0
 	if e, ok := apperr.FromStatus(st); ok {

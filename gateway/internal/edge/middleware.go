@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/watchtower/authplane/platform/requestid"
 )
@@ -60,6 +61,11 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 					slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 					slog.Int("status", sw.status), slog.Duration("duration", d), slog.String("client_ip", ip))
 			}()
+			if !cleanPath(r.URL.Path) {
+				// No route has such a path, and no id may carry it to a service.
+				WriteError(sw, r, http.StatusNotFound, "not_found", "no such route", nil, 0)
+				return
+			}
 			stripPrincipalHeaders(r.Header)
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				sw.Header().Set("Cache-Control", "no-store")
@@ -83,6 +89,21 @@ func stripPrincipalHeaders(h http.Header) {
 			delete(h, k)
 		}
 	}
+}
+
+// cleanPath reports whether the decoded path is valid UTF-8 without control
+// characters. Path parameters become protobuf strings, which must be UTF-8,
+// and ids end up in SQL, which refuses NUL.
+func cleanPath(p string) bool {
+	if !utf8.ValidString(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func hasBody(method string) bool {

@@ -125,6 +125,31 @@ func TestMiddlewareBodyRules(t *testing.T) {
 	})
 }
 
+func TestMiddlewareRefusesUnroutablePaths(t *testing.T) {
+	ran := false
+	h := Middleware(Options{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 16})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran = true
+	}))
+	for _, tt := range []struct{ name, target string }{
+		{"invalid UTF-8", "/api/v1/org/api-keys/a%FFb"},
+		{"NUL", "/api/v1/org/api-keys/a%00b"},
+		{"newline", "/api/v1/account/sessions/a%0Ab"},
+		{"DEL", "/api/v1/account/sessions/a%7Fb"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ran = false
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodDelete, tt.target, nil))
+			require.Equal(t, http.StatusNotFound, w.Code)
+			require.Contains(t, w.Body.String(), `"error":"not_found"`)
+			require.False(t, ran)
+		})
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/org/api-keys/k%C3%A9y", nil))
+	require.True(t, ran, "valid UTF-8 passes")
+}
+
 func TestMiddlewareRecoversPanics(t *testing.T) {
 	h := Middleware(Options{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 16})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
