@@ -127,6 +127,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	sess := login(t, base, "ada@acme.test", adminPassword)
 	require.Equal(t, http.StatusOK, call(t, http.MethodGet, base+"/api/v1/auth/session", nil, sess.headers()...).StatusCode)
 	require.Equal(t, http.StatusNoContent, call(t, http.MethodPost, base+"/api/v1/auth/logout", nil, sess.headers()...).StatusCode)
+	s.StopAll() // flushes every buffered log line
 	logs := s.Logs()
 	require.Contains(t, logs, "http request", "the logs were captured")
 	for name, secret := range map[string]string{

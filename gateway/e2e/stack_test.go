@@ -203,6 +203,13 @@ func (s *Stack) stop(p *proc) {
 	}
 }
 
+// StopAll stops every process (gracefully), so their logs are complete.
+func (s *Stack) StopAll() {
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		s.stop(s.procs[i])
+	}
+}
+
 // Logs returns every process's log so far.
 func (s *Stack) Logs() string {
 	var b strings.Builder

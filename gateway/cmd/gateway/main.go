@@ -44,12 +44,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gateway: bad configuration:", err)
 		os.Exit(2)
 	}
-	log := logging.New(os.Stderr, "gateway", cfg.LogLevel)
+	// One access-log line per request: batch them into few writes.
+	logOut := logging.NewBufferedWriter(os.Stderr, 100*time.Millisecond)
+	log := logging.New(logOut, "gateway", cfg.LogLevel)
 	set.Log(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
+	err = run(ctx, cfg, log)
+	stop()
+	if err != nil {
 		log.Error("gateway stopped", "error", err.Error())
+	}
+	_ = logOut.Close()
+	if err != nil {
 		os.Exit(1)
 	}
 }

@@ -70,10 +70,10 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	cw := cookies.Writer{Secure: !o.Config.CookieInsecure}
 
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, currentsession.Marshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{},
-		}),
+		}}),
 		// No inbound header reaches a service: identity travels only in the
 		// signed principal the guard attaches.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
