@@ -29,10 +29,26 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// countingKeys counts secret look-ups of the real store.
+// countingKeys counts secret look-ups and by-id calls of the real store.
 type countingKeys struct {
 	*postgres.Keys
 	lookups atomic.Int64
+	byID    atomic.Int64
+}
+
+func (c *countingKeys) GetKey(ctx context.Context, orgID, id string) (*ingest.APIKey, error) {
+	c.byID.Add(1)
+	return c.Keys.GetKey(ctx, orgID, id)
+}
+
+func (c *countingKeys) RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time) (*ingest.APIKey, error) {
+	c.byID.Add(1)
+	return c.Keys.RotateKey(ctx, orgID, id, newHash, newPrefix, graceUntil, now)
+}
+
+func (c *countingKeys) RevokeKey(ctx context.Context, orgID, id string, now time.Time) error {
+	c.byID.Add(1)
+	return c.Keys.RevokeKey(ctx, orgID, id, now)
 }
 
 func (c *countingKeys) LookupKey(ctx context.Context, hash string, now time.Time) (*ingest.VerifiedKey, error) {
@@ -41,15 +57,24 @@ func (c *countingKeys) LookupKey(ctx context.Context, hash string, now time.Time
 }
 
 // failingTxs is the real transaction store with an injectable failure
-// before the commit.
+// before the commit, or a corruption (a U+0000 slipped into the reference)
+// that the real Postgres refuses with a data exception.
 type failingTxs struct {
 	*postgres.Transactions
-	fail atomic.Bool
+	fail    atomic.Bool
+	corrupt atomic.Bool
 }
 
 func (f *failingTxs) Insert(ctx context.Context, t *ingest.StoredTx) error {
 	if f.fail.Load() {
 		return context.DeadlineExceeded
+	}
+	if f.corrupt.Load() {
+		tx := *t.Tx
+		tx.Reference += "\x00"
+		bad := *t
+		bad.Tx = &tx
+		return f.Transactions.Insert(ctx, &bad)
 	}
 	return f.Transactions.Insert(ctx, t)
 }

@@ -40,6 +40,9 @@ func orgOf(ctx context.Context, requested string) (string, error) {
 		if requested == "" {
 			return "", apperr.Validation(apperr.FieldViolation{Field: "orgId", Reason: "required"})
 		}
+		if ingest.Unstorable(requested) {
+			return "", apperr.Validation(apperr.FieldViolation{Field: "orgId", Reason: "invalid_character"})
+		}
 		return requested, nil
 	}
 	return "", apperr.Forbidden("forbidden", "this caller may not call this method")

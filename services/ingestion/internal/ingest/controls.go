@@ -20,7 +20,7 @@ type ControlsPatch struct {
 func (s *Service) GetControls(ctx context.Context, orgID string) (txn.Controls, error) {
 	st, err := s.o.Settings.GetSettings(ctx, orgID)
 	if err != nil {
-		return txn.Controls{}, apperr.Unavailable(err)
+		return txn.Controls{}, storeFailure(ctx, err)
 	}
 	return st.Controls, nil
 }
@@ -62,7 +62,7 @@ func (s *Service) UpdateControls(ctx context.Context, orgID string, p ControlsPa
 		return c, apperr.Validation(fields...)
 	}
 	if err := s.o.Settings.PutControls(ctx, orgID, c); err != nil {
-		return c, apperr.Unavailable(err)
+		return c, storeFailure(ctx, err)
 	}
 	s.forgetSettings(orgID)
 	logging.FromContext(ctx).Info("audit: controls updated", "org_id", orgID, "review_amount", string(c.ReviewAmount),

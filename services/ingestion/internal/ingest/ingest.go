@@ -171,7 +171,7 @@ func (s *Service) process(ctx context.Context, c Caller, args BeginArgs, st Sett
 	if errors.Is(err, ErrDuplicateReference) {
 		prev, perr := s.o.Txs.ByReference(ctx, c.OrgID, t.Reference)
 		if perr != nil {
-			return nil, apperr.Unavailable(perr)
+			return nil, storeFailure(ctx, perr)
 		}
 		if prev.IdempotencyKey == args.Key && prev.Fingerprint == args.Fingerprint {
 			// Our own earlier attempt committed but its record was lost
@@ -181,7 +181,7 @@ func (s *Service) process(ctx context.Context, c Caller, args BeginArgs, st Sett
 		return nil, apperr.Conflict("duplicate_transaction", "this reference was already ingested under another idempotency-key")
 	}
 	if err != nil {
-		return nil, apperr.Unavailable(err)
+		return nil, storeFailure(ctx, err)
 	}
 	return &Response{Status: 201, Body: out}, nil
 }
@@ -200,7 +200,7 @@ func (s *Service) ListTransactions(ctx context.Context, orgID string, before int
 	size = min(size, 200)
 	rows, err := s.o.Txs.List(ctx, orgID, before, size+1)
 	if err != nil {
-		return nil, apperr.Unavailable(err)
+		return nil, storeFailure(ctx, err)
 	}
 	p := &TransactionPage{Transactions: rows}
 	if len(rows) > size {

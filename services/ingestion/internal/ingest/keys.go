@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/watchtower/authplane/platform/apperr"
@@ -15,6 +16,36 @@ import (
 
 // MaxGracePeriod bounds a rotation's grace period.
 const MaxGracePeriod = 7 * 24 * time.Hour
+
+// keyIDPrefix and keyIDHexLen give the shape of every API key id (newID).
+const (
+	keyIDPrefix = "key_"
+	keyIDHexLen = 32
+)
+
+// wellFormedKeyID reports whether id has the shape of an API key id, so a
+// malformed one (U+0000 included) is answered without a store look-up.
+func wellFormedKeyID(id string) bool {
+	hexPart, ok := strings.CutPrefix(id, keyIDPrefix)
+	if !ok || len(hexPart) != keyIDHexLen {
+		return false
+	}
+	for i := 0; i < len(hexPart); i++ {
+		if c := hexPart[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Unstorable reports whether s holds a character a client-supplied name
+// may not carry: invalid UTF-8, U+0000 or another control character
+// (Postgres refuses U+0000 in text).
+func Unstorable(s string) bool {
+	return !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl)
+}
+
+func noSuchKey() *apperr.Error { return apperr.NotFound("no such API key") }
 
 func invalidKey() *apperr.Error {
 	return apperr.Unauthenticated("invalid_api_key", "the API key is not valid")
@@ -56,6 +87,8 @@ func (s *Service) CreateKey(ctx context.Context, orgID, name, env string, cidrs 
 		fields = append(fields, apperr.FieldViolation{Field: "name", Reason: "required"})
 	} else if utf8.RuneCountInString(name) > 100 {
 		fields = append(fields, apperr.FieldViolation{Field: "name", Reason: "too_long"})
+	} else if Unstorable(name) {
+		fields = append(fields, apperr.FieldViolation{Field: "name", Reason: "invalid_character"})
 	}
 	if !apikey.ValidEnvironment(env) {
 		fields = append(fields, apperr.FieldViolation{Field: "environment", Reason: "invalid"})
@@ -71,14 +104,14 @@ func (s *Service) CreateKey(ctx context.Context, orgID, name, env string, cidrs 
 	if err != nil {
 		return nil, "", err
 	}
-	id, err := s.newID("key_")
+	id, err := s.newID(keyIDPrefix)
 	if err != nil {
 		return nil, "", err
 	}
 	k := &APIKey{ID: id, OrgID: orgID, Name: name, Environment: env, Prefix: secret.Prefix, Status: StatusActive,
 		AllowedCIDRs: norm, CreatedAt: s.o.Now().UTC().Truncate(time.Microsecond)}
 	if err := s.o.Keys.CreateKey(ctx, k, s.o.Hasher.Hash(secret.Secret)); err != nil {
-		return nil, "", apperr.Unavailable(err)
+		return nil, "", storeFailure(ctx, err)
 	}
 	logging.FromContext(ctx).Info("api key created", "api_key_id", id, "org_id", orgID, "environment", env)
 	return k, secret.Secret, nil
@@ -88,22 +121,25 @@ func (s *Service) CreateKey(ctx context.Context, orgID, name, env string, cidrs 
 func (s *Service) ListKeys(ctx context.Context, orgID string) ([]APIKey, error) {
 	keys, err := s.o.Keys.ListKeys(ctx, orgID)
 	if err != nil {
-		return nil, apperr.Unavailable(err)
+		return nil, storeFailure(ctx, err)
 	}
 	return keys, nil
 }
 
 // RotateKey issues a new secret; the old one works for grace.
 func (s *Service) RotateKey(ctx context.Context, orgID, id string, grace time.Duration) (*APIKey, string, error) {
+	if !wellFormedKeyID(id) {
+		return nil, "", noSuchKey()
+	}
 	if grace < 0 || grace > MaxGracePeriod {
 		return nil, "", apperr.Validation(apperr.FieldViolation{Field: "gracePeriodSeconds", Reason: "out_of_range"})
 	}
 	k, err := s.o.Keys.GetKey(ctx, orgID, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, "", apperr.NotFound("no such API key")
+		return nil, "", noSuchKey()
 	}
 	if err != nil {
-		return nil, "", apperr.Unavailable(err)
+		return nil, "", storeFailure(ctx, err)
 	}
 	if k.Status == StatusRevoked {
 		return nil, "", apperr.New(apperr.KindPrecondition, "api_key_revoked", "a revoked key cannot be rotated")
@@ -120,10 +156,10 @@ func (s *Service) RotateKey(ctx context.Context, orgID, id string, grace time.Du
 	}
 	k, err = s.o.Keys.RotateKey(ctx, orgID, id, s.o.Hasher.Hash(secret.Secret), secret.Prefix, until, now)
 	if errors.Is(err, ErrNotFound) {
-		return nil, "", apperr.NotFound("no such API key")
+		return nil, "", noSuchKey()
 	}
 	if err != nil {
-		return nil, "", apperr.Unavailable(err)
+		return nil, "", storeFailure(ctx, err)
 	}
 	s.publish(ctx, id)
 	logging.FromContext(ctx).Info("api key rotated", "api_key_id", id, "org_id", orgID, "grace_seconds", int(grace.Seconds()))
@@ -132,12 +168,15 @@ func (s *Service) RotateKey(ctx context.Context, orgID, id string, grace time.Du
 
 // RevokeKey revokes a key at once.
 func (s *Service) RevokeKey(ctx context.Context, orgID, id string) error {
+	if !wellFormedKeyID(id) {
+		return noSuchKey()
+	}
 	err := s.o.Keys.RevokeKey(ctx, orgID, id, s.o.Now().UTC())
 	if errors.Is(err, ErrNotFound) {
-		return apperr.NotFound("no such API key")
+		return noSuchKey()
 	}
 	if err != nil {
-		return apperr.Unavailable(err)
+		return storeFailure(ctx, err)
 	}
 	s.publish(ctx, id)
 	logging.FromContext(ctx).Info("api key revoked", "api_key_id", id, "org_id", orgID)
@@ -169,7 +208,7 @@ func (s *Service) VerifyKey(ctx context.Context, secret string) (*VerifiedKey, e
 		return nil, invalidKey()
 	}
 	if err != nil {
-		return nil, apperr.Unavailable(err)
+		return nil, storeFailure(ctx, err)
 	}
 	if v.Status != StatusActive {
 		return nil, invalidKey()
@@ -184,7 +223,7 @@ func (s *Service) SetOrgAllowedCIDRs(ctx context.Context, orgID string, cidrs []
 		return err
 	}
 	if err := s.o.Settings.PutAllowedCIDRs(ctx, orgID, norm); err != nil {
-		return apperr.Unavailable(err)
+		return storeFailure(ctx, err)
 	}
 	s.forgetSettings(orgID)
 	s.publish(ctx, "org:"+orgID)

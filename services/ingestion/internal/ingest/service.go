@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/watchtower/authplane/platform/apperr"
 	"github.com/watchtower/authplane/services/ingestion/apikey"
 )
 
@@ -92,7 +91,7 @@ func (s *Service) orgSettings(ctx context.Context, orgID string) (Settings, erro
 	}
 	st, err := s.o.Settings.GetSettings(ctx, orgID)
 	if err != nil {
-		return Settings{}, apperr.Unavailable(err)
+		return Settings{}, storeFailure(ctx, err)
 	}
 	s.mu.Lock()
 	if len(s.settings) > 100_000 {

@@ -92,8 +92,8 @@ func (d *decoder) bad(field, reason string) {
 	d.fields = append(d.fields, apperr.FieldViolation{Field: field, Reason: reason})
 }
 
-// object decodes raw as a JSON object of raw members; duplicate members
-// keep the last value (encoding/json semantics).
+// object decodes raw as a JSON object of raw members. Decode refuses
+// duplicate members before calling it (encoding/json would keep the last).
 func object(raw []byte) (map[string]json.RawMessage, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
@@ -113,7 +113,10 @@ func object(raw []byte) (map[string]json.RawMessage, bool) {
 
 // Decode parses and validates body. It returns ErrInvalidJSON when body is
 // not exactly one JSON object, and an *apperr.Error validation_failed naming
-// every offending field otherwise.
+// every offending field otherwise. A body with a duplicated member (at any
+// depth) or a string Postgres cannot store (U+0000, an unpaired surrogate
+// escape, in any key or value, metadata included) is refused with only
+// those fields named: the rest of such a body is ambiguous.
 func Decode(body []byte) (*Transaction, error) {
 	if !utf8.Valid(body) || !json.Valid(body) {
 		return nil, ErrInvalidJSON
@@ -121,6 +124,9 @@ func Decode(body []byte) (*Transaction, error) {
 	m, ok := object(body)
 	if !ok {
 		return nil, ErrInvalidJSON
+	}
+	if fields := inspect(body); len(fields) > 0 {
+		return nil, apperr.Validation(fields...)
 	}
 	d := &decoder{}
 	t := &Transaction{}
@@ -322,8 +328,13 @@ func (d *decoder) unknown(m map[string]json.RawMessage, allowed map[string]bool,
 // Fingerprint returns the SHA-256 (hex) of body's canonical JSON form
 // (object keys sorted, whitespace dropped, numbers kept as written), so two
 // bodies that differ only in key order or spacing share a fingerprint. It
-// returns ok false when body is not valid JSON.
+// returns ok false when body is not valid JSON, or when its canonical form
+// would hide a difference: a duplicated member (only the last survives) or
+// an unstorable string (an unpaired surrogate escape reads as U+FFFD).
 func Fingerprint(body []byte) (string, bool) {
+	if !json.Valid(body) || len(inspect(body)) > 0 {
+		return "", false
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any

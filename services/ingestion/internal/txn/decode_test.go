@@ -179,6 +179,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(validBody))
 	f.Add([]byte(`{"amount":"1e999"}`))
 	f.Add([]byte(`{"amount":1e-999,"currency":"BHD"}`))
+	f.Add([]byte(`{"amount":1,"amount":2,"metadata":{"a":"\u0000","\ud800":{"b":1,"b":2}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tx, err := Decode(body)
 		if err == nil {
@@ -196,4 +197,68 @@ func FuzzDecode(f *testing.F) {
 		require.Equal(t, apperr.KindInvalid, e.Kind)
 		require.NotEmpty(t, e.Fields)
 	})
+}
+
+// withMeta is validBody with metadata replaced by the raw JSON meta.
+func withMeta(meta string) string { return with("metadata", meta) }
+
+func TestDecodeRefusesUnstorableAndDuplicated(t *testing.T) {
+	const head = `{"reference":"R-1","amount":1,"currency":"NGN","channel":"MOBILE","transactionType":"DEBIT",
+"transactionCategory":"TRANSFER","timestamp":"2026-12-01T10:00:00Z",`
+	const parties = `"sender":{"id":"C-1"},"receiver":{"id":"C-2"}`
+	for _, tt := range []struct {
+		name string
+		body string
+		want []string
+	}{
+		{"NUL in a metadata value", withMeta(`{"sourceSystem":"a\u0000b"}`), []string{"metadata.sourceSystem:" + ReasonInvalidCharacter}},
+		{"NUL in a metadata key", withMeta(`{"a\u0000":"x"}`), []string{"metadata.a\uFFFD:" + ReasonInvalidCharacter}},
+		{"NUL in nested metadata", withMeta(`{"a":{"b":["ok","\u0000"]}}`), []string{"metadata.a.b[1]:" + ReasonInvalidCharacter}},
+		{"unpaired high surrogate in metadata", withMeta(`{"a":"x\ud800"}`), []string{"metadata.a:" + ReasonInvalidCharacter}},
+		{"high surrogate before a non-surrogate escape", withMeta(`{"a":"\ud800\u0041"}`), []string{"metadata.a:" + ReasonInvalidCharacter}},
+		{"lone low surrogate in metadata", withMeta(`{"a":"\udc00"}`), []string{"metadata.a:" + ReasonInvalidCharacter}},
+		{"reversed surrogate pair", withMeta(`{"a":"\udc00\ud800"}`), []string{"metadata.a:" + ReasonInvalidCharacter}},
+		{"unpaired surrogate in a metadata key", withMeta(`{"\ud83d":1}`), []string{"metadata.\uFFFD:" + ReasonInvalidCharacter}},
+		{"NUL in narration", with("narration", `"a\u0000b"`), []string{"narration:" + ReasonInvalidCharacter}},
+		{"unpaired surrogate in narration", with("narration", `"\ud800"`), []string{"narration:" + ReasonInvalidCharacter}},
+		{"NUL in sender.name", with("sender", `{"id":"C-1","name":"A\u0000"}`), []string{"sender.name:" + ReasonInvalidCharacter}},
+		{"NUL in device.userAgent", with("device", `{"userAgent":"\u0000"}`), []string{"device.userAgent:" + ReasonInvalidCharacter}},
+		{"duplicate top-level amount", head + `"amount":99999999,` + parties + `}`, []string{"amount:" + ReasonDuplicateKey}},
+		{"duplicate spelled with an escape", head + `"\u0061mount":99999999,` + parties + `}`, []string{"amount:" + ReasonDuplicateKey}},
+		{"duplicate in sender", head + `"sender":{"id":"C-1","id":"C-9"},"receiver":{"id":"C-2"}}`, []string{"sender.id:" + ReasonDuplicateKey}},
+		{"duplicate in receiver", head + `"sender":{"id":"C-1"},"receiver":{"id":"C-2","name":"a","name":"b"}}`, []string{"receiver.name:" + ReasonDuplicateKey}},
+		{"duplicate in device", with("device", `{"ipAddress":"10.0.0.1","ipAddress":"10.0.0.2"}`), []string{"device.ipAddress:" + ReasonDuplicateKey}},
+		{"duplicate in metadata", withMeta(`{"a":1,"a":2}`), []string{"metadata.a:" + ReasonDuplicateKey}},
+		{"duplicate deep in metadata", withMeta(`{"a":[{"b":1,"c":2,"b":3}]}`), []string{"metadata.a[0].b:" + ReasonDuplicateKey}},
+		{"duplicate object member", head + parties + `,"sender":{"id":"C-1"}}`, []string{"sender:" + ReasonDuplicateKey}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.body))
+			e, ok := apperr.As(err)
+			require.True(t, ok, "err %v", err)
+			require.Equal(t, "validation_failed", e.Reason)
+			var got []string
+			for _, f := range e.Fields {
+				got = append(got, f.Field+":"+f.Reason)
+			}
+			require.Equal(t, tt.want, got)
+			_, ok = Fingerprint([]byte(tt.body))
+			require.False(t, ok, "a refused body has no canonical fingerprint")
+		})
+	}
+}
+
+func TestDecodeAcceptsStorableEscapes(t *testing.T) {
+	for _, tt := range []struct{ name, meta, want string }{
+		{"surrogate pair", `{"a":"\ud83d\ude00"}`, `{"a":"😀"}`},
+		{"literal replacement character", `{"a":"\ufffd"}`, `{"a":"` + "\uFFFD" + `"}`},
+		{"escaped backslash before u", `{"a":"\\u0000"}`, `{"a":"\\u0000"}`},
+		{"same key in sibling objects", `{"x":{"a":1},"y":{"a":1}}`, `{"x":{"a":1},"y":{"a":1}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tx, err := Decode([]byte(withMeta(tt.meta)))
+			require.NoError(t, err)
+			require.JSONEq(t, tt.want, string(tx.Metadata))
+		})
+	}
 }
