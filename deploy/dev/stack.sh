@@ -223,7 +223,15 @@ stack_watch() {
 # in a 0600 file that later runs reprint.
 seed_demo() {
 	if [[ -s "$CREDS" ]]; then
-		return 0
+		# The credentials are only good while their org is in this database
+		# (another checkout's `make clean-dev` may have dropped and re-made it).
+		local known_org
+		known_org="$(sed -n 's/^ORG_ID=//p' "$CREDS")"
+		if [[ -n "$known_org" && "$(psql "$(db_url_for "$DB_NAME")" -Atqc "SELECT 1 FROM identity.organizations WHERE id = '$known_org'")" == 1 ]]; then
+			return 0
+		fi
+		log "the demo org in $CREDS is not in database $DB_NAME: forgetting those credentials"
+		rm -f "$CREDS"
 	fi
 	local password out
 	password="$(head -c 18 /dev/urandom | base64 -w0 | tr '+/' '-_')"

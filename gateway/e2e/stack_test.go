@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -70,12 +71,22 @@ func repoRoot() (string, error) {
 	return filepath.Dir(w), nil
 }
 
+// freeAddr picks a free loopback port below the kernel's ephemeral range
+// (32768-60999 on Linux), so that no outgoing connection of this machine
+// (to Redis, Postgres, a service) can take it between this check and the
+// binary's bind — the race ":0, close, reuse" loses under load.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000))
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free loopback port in 20000-31999")
+	return ""
 }
 
 // proc is one running binary with its captured log.

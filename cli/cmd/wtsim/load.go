@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -206,13 +207,23 @@ func runLoad(ctx context.Context, cfg loadConfig, out io.Writer) (loadReport, er
 		fmt.Fprintf(out, "unanswered  %d sends gave up after %d attempts; unexpected finals: %s\n", st.gaveUp, cfg.MaxAttempts, counts(st.unexpect))
 	}
 	rep := verify(ctx, c, g, st, cfg, out)
-	if rep.ok() {
-		fmt.Fprintln(out, "result      OK: every acknowledged transaction is stored exactly once")
-	} else {
+	switch {
+	case !rep.ok():
 		fmt.Fprintln(out, "result      FAIL")
+	case st.gaveUp > 0 || len(st.unexpect) > 0 || fresh == 0:
+		// Exactly-once held for what was acknowledged, but a run in which
+		// sends were refused (a wrong key, a validation failure) or nothing
+		// was accepted did not test what it set out to.
+		fmt.Fprintln(out, "result      FAIL: not every send was accepted (see unanswered / statuses)")
+		return rep, errNotAccepted
+	default:
+		fmt.Fprintln(out, "result      OK: every acknowledged transaction is stored exactly once")
 	}
 	return rep, nil
 }
+
+// errNotAccepted reports a load run in which some sends were never accepted.
+var errNotAccepted = errors.New("some sends were never accepted")
 
 // verify re-sends every acknowledged transaction with its idempotency key
 // and body. A transaction stored exactly once answers 201 replayed with the

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -45,4 +48,19 @@ func TestRetryable(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) { require.Equal(t, tt.want, retryable(tt.r)) })
 	}
+}
+
+// TestLoadFailsWhenNothingIsAccepted is the regression test for a run in
+// which every send was refused (a stale API key) yet wtsim said OK, exit 0.
+func TestLoadFailsWhenNothingIsAccepted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":"invalid_api_key","message":"the API key is not valid","details":{},"requestId":"r"}`))
+	}))
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	code := run([]string{"load", "--base", srv.URL, "--api-key", "wt_test_x", "--rate", "50", "--duration", "200ms", "--concurrency", "2"}, &out, &errOut)
+	require.Equal(t, 1, code, "stdout: %s\nstderr: %s", out.String(), errOut.String())
+	require.Contains(t, out.String(), "result      FAIL")
 }
