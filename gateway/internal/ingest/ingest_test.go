@@ -277,8 +277,12 @@ func TestGatewayIngestionRows(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.status)
 		_, err := s.admin.SetOrgAllowedCidrs(context.Background(), &ingestionv1.SetOrgAllowedCidrsRequest{OrgId: "org-c", AllowedCidrs: []string{"192.0.2.0/24"}})
 		require.NoError(t, err)
-		r = s.post(map[string]string{"X-Api-Key": wide, "Idempotency-Key": "k-7"}, txBody("TXN-7"))
-		require.Equal(t, http.StatusForbidden, r.status, "org allow-list in force at once")
+		// The change reaches the gateway's key cache over pub/sub: well
+		// before the cache TTL, but asynchronously.
+		waitStatus(t, http.StatusForbidden, func() int {
+			r = s.post(map[string]string{"X-Api-Key": wide, "Idempotency-Key": "k-7"}, txBody("TXN-7"))
+			return r.status
+		})
 		require.Equal(t, "ip_not_allowed", r.env.Error)
 	})
 	t.Run("reference already ingested for the org under another idempotency-key", func(t *testing.T) {
@@ -376,11 +380,17 @@ func TestRevocationAndRotationInForceAtOnce(t *testing.T) {
 // could have expired it: the invalidation must have done it.
 func waitRefused(t *testing.T, do func() int) {
 	t.Helper()
+	waitStatus(t, http.StatusUnauthorized, do)
+}
+
+// waitStatus polls do until it answers want, within a fifth of the cache TTL.
+func waitStatus(t *testing.T, want int, do func() int) {
+	t.Helper()
 	deadline := time.Now().Add(apikeyauth.MaxTTL / 5)
 	for {
-		if do() == http.StatusUnauthorized {
+		if do() == want {
 			return
 		}
-		require.True(t, time.Now().Before(deadline), "old secret still accepted")
+		require.True(t, time.Now().Before(deadline), "still not %d after the invalidation should have arrived", want)
 	}
 }
