@@ -32,13 +32,16 @@ type Options struct {
 	Checks []admin.Check
 }
 
-// Keyring parses the --principal-keys setting.
+// Keyring parses the --principal-keys setting; a failure wraps ErrBadConfig.
 func Keyring(spec string) (*principal.Keyring, error) {
 	keys, err := principal.ParseKeys(spec)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		var k *principal.Keyring
+		if k, err = principal.NewKeyring(keys, nil); err == nil {
+			return k, nil
+		}
 	}
-	return principal.NewKeyring(keys, nil)
+	return nil, fmt.Errorf("%w: --principal-keys: %v", ErrBadConfig, err)
 }
 
 // Run serves until ctx ends or a server fails.

@@ -3,12 +3,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"log/slog"
 
-	"github.com/watchtower/authplane/platform/logging"
+	cfgset "github.com/watchtower/authplane/platform/config"
 	"github.com/watchtower/authplane/platform/service"
 	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
 	"github.com/watchtower/authplane/services/authz/internal/config"
@@ -16,27 +13,19 @@ import (
 	"google.golang.org/grpc"
 )
 
-func main() {
-	cfg, set, err := config.Load(os.Args[1:], nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "authz: bad configuration:", err)
-		os.Exit(2)
-	}
+func main() { service.Main("authz", load, logLevel, run) }
+
+func load(args []string) (config.Config, *cfgset.Set, error) { return config.Load(args, nil) }
+
+func logLevel(c config.Config) string { return c.LogLevel }
+
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	keys, err := service.Keyring(cfg.PrincipalKeys)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "authz: bad configuration:", err)
-		os.Exit(2)
+		return err
 	}
-	log := logging.New(os.Stderr, "authz", cfg.LogLevel)
-	set.Log(log)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	err = service.Run(ctx, service.Options{
+	return service.Run(ctx, service.Options{
 		Name: "authz", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Logger: log, Keyring: keys,
 		Register: func(s *grpc.Server) { authzv1.RegisterAuthorizationServiceServer(s, grpcapi.NewServer()) },
 	})
-	if err != nil {
-		log.Error("authz stopped", "error", err.Error())
-		os.Exit(1)
-	}
 }

@@ -5,16 +5,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/watchtower/authplane/platform/admin"
-	"github.com/watchtower/authplane/platform/logging"
+	cfgset "github.com/watchtower/authplane/platform/config"
 	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/service"
@@ -28,24 +22,11 @@ import (
 	"google.golang.org/grpc"
 )
 
-func main() {
-	cfg, set, err := config.Load(os.Args[1:], nil)
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "identity: bad configuration:", err)
-		os.Exit(2)
-	}
-	log := logging.New(os.Stderr, "identity", cfg.LogLevel)
-	set.Log(log)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
-		log.Error("identity stopped", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { service.Main("identity", load, logLevel, run) }
+
+func load(args []string) (config.Config, *cfgset.Set, error) { return config.Load(args, nil) }
+
+func logLevel(c config.Config) string { return c.LogLevel }
 
 // run wires the service from cfg and serves until ctx ends.
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {

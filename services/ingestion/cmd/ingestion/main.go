@@ -4,17 +4,15 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
+	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
 	"github.com/watchtower/authplane/platform/admin"
+	cfgset "github.com/watchtower/authplane/platform/config"
 	"github.com/watchtower/authplane/platform/logging"
 	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
@@ -31,23 +29,12 @@ import (
 )
 
 func main() {
-	cfg, set, err := config.Load(os.Args[1:], nil)
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ingestion: bad configuration:", err)
-		os.Exit(2)
-	}
-	log := logging.New(os.Stderr, "ingestion", cfg.LogLevel)
-	set.Log(log)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg); err != nil {
-		log.Error("ingestion stopped", "error", err.Error())
-		os.Exit(1)
-	}
+	service.Main("ingestion", load, logLevel, func(ctx context.Context, cfg config.Config, _ *slog.Logger) error { return run(ctx, cfg) })
 }
+
+func load(args []string) (config.Config, *cfgset.Set, error) { return config.Load(args, nil) }
+
+func logLevel(c config.Config) string { return c.LogLevel }
 
 func run(ctx context.Context, cfg config.Config) error {
 	log := logging.New(os.Stderr, "ingestion", cfg.LogLevel)

@@ -6,16 +6,12 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/watchtower/authplane/platform/admin"
+	cfgset "github.com/watchtower/authplane/platform/config"
 	"github.com/watchtower/authplane/platform/grpcclient"
-	"github.com/watchtower/authplane/platform/logging"
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/redisdb"
 	"github.com/watchtower/authplane/platform/service"
@@ -29,25 +25,18 @@ import (
 )
 
 func main() {
-	cfg, set, err := config.Load(os.Args[1:], nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "session: bad configuration:", err)
-		os.Exit(2)
-	}
-	keys, err := service.Keyring(cfg.PrincipalKeys)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "session: bad configuration:", err)
-		os.Exit(2)
-	}
-	log := logging.New(os.Stderr, "session", cfg.LogLevel)
-	set.Log(log)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, keys, log); err != nil {
-		log.Error("session stopped", "error", err.Error())
-		os.Exit(1)
-	}
+	service.Main("session", load, logLevel, func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+		keys, err := service.Keyring(cfg.PrincipalKeys)
+		if err != nil {
+			return err
+		}
+		return run(ctx, cfg, keys, log)
+	})
 }
+
+func load(args []string) (config.Config, *cfgset.Set, error) { return config.Load(args, nil) }
+
+func logLevel(c config.Config) string { return c.LogLevel }
 
 func run(ctx context.Context, cfg config.Config, keys *principal.Keyring, log *slog.Logger) error {
 	rdb, err := redisdb.Open(ctx, cfg.RedisURL, cfg.RedisPoolSize)
