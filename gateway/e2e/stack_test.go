@@ -22,6 +22,11 @@ import (
 	"github.com/watchtower/authplane/platform/testenv"
 )
 
+var (
+	portsMu    sync.Mutex
+	portsTaken = map[int]bool{}
+)
+
 // binDir holds the binaries built once for this test run.
 var binDir string
 
@@ -75,13 +80,23 @@ func repoRoot() (string, error) {
 // (32768-60999 on Linux), so that no outgoing connection of this machine
 // (to Redis, Postgres, a service) can take it between this check and the
 // binary's bind — the race ":0, close, reuse" loses under load.
+//
+// A port is handed out once per test process: a checked port is closed again
+// at once, so without the record a later pick could return it a second time.
 func freeAddr(t *testing.T) string {
 	t.Helper()
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000))
+		port := 20000 + mrand.IntN(12000)
+		if portsTaken[port] {
+			continue
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		l, err := net.Listen("tcp", addr)
 		if err == nil {
 			l.Close()
+			portsTaken[port] = true
 			return addr
 		}
 	}
