@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/watchtower/authplane/platform/config"
 	"github.com/watchtower/authplane/platform/logging"
@@ -31,15 +32,20 @@ func Main[C any](name string, load func(args []string) (C, *config.Set, error), 
 		fmt.Fprintf(os.Stderr, "%s: bad configuration: %v\n", name, err)
 		os.Exit(2)
 	}
-	log := logging.New(os.Stderr, name, logLevel(cfg))
+	// One log line per call: batch them into few writes.
+	out := logging.NewBufferedWriter(os.Stderr, 100*time.Millisecond)
+	log := logging.New(out, name, logLevel(cfg))
 	set.Log(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = run(ctx, cfg, log)
 	stop()
+	if err != nil {
+		log.Error(name+" stopped", "error", err.Error())
+	}
+	_ = out.Close()
 	if err == nil {
 		return
 	}
-	log.Error(name+" stopped", "error", err.Error())
 	if errors.Is(err, ErrBadConfig) {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(2)
