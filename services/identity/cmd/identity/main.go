@@ -51,6 +51,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Store:               store,
 		Hasher:              hasher,
 		MaxConcurrentHashes: cfg.MaxConcurrentHashes,
+		HashDutyPercent:     cfg.HashDutyPercent,
 	})
 	if err != nil {
 		return err

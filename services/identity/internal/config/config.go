@@ -22,6 +22,7 @@ type Config struct {
 	PrincipalKeys       []principal.Key
 	LogLevel            string
 	MaxConcurrentHashes int
+	HashDutyPercent     int
 	Argon2              argon2id.Params
 }
 
@@ -42,6 +43,7 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Secret(&keys, "principal-keys", "", "principal signing keys, kid:base64secret[,...] (required)")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	s.Int(&c.MaxConcurrentHashes, "max-concurrent-hashes", identity.DefaultMaxConcurrentHashes(), "password hashes run at once; callers wait up to 2 s for a slot")
+	s.Int(&c.HashDutyPercent, "hash-duty-percent", identity.DefaultHashDutyPercent, "share of each hashing slot's time spent hashing (1-100); after a hash the slot rests, so a sign-in flood leaves CPU to session checks")
 	s.Int(&memory, "argon2-memory-kib", int(argon2id.DefaultParams.MemoryKiB), "argon2id memory cost of new hashes in KiB (at least 19456)")
 	s.Int(&passes, "argon2-time", int(argon2id.DefaultParams.Time), "argon2id passes of new hashes (at least 2)")
 	s.Int(&threads, "argon2-threads", int(argon2id.DefaultParams.Threads), "argon2id lanes of new hashes (1-255)")
@@ -72,6 +74,9 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	}
 	if c.MaxConcurrentHashes < 1 || c.MaxConcurrentHashes > 1024 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-hashes %d: want 1-1024", c.MaxConcurrentHashes))
+	}
+	if c.HashDutyPercent < 1 || c.HashDutyPercent > 100 {
+		errs = append(errs, fmt.Errorf("--hash-duty-percent %d: want 1-100", c.HashDutyPercent))
 	}
 	if memory < 0 || memory > math.MaxUint32 || passes < 0 || passes > math.MaxUint32 || threads < 0 || threads > math.MaxUint8 {
 		errs = append(errs, errors.New("--argon2-memory-kib, --argon2-time or --argon2-threads out of range"))

@@ -32,6 +32,7 @@ func TestLoad(t *testing.T) {
 			require.Equal(t, "postgres://postgres@127.0.0.1:5432/watchtower?sslmode=disable", c.PostgresURL)
 			require.Equal(t, argon2id.DefaultParams, c.Argon2)
 			require.GreaterOrEqual(t, c.MaxConcurrentHashes, 1)
+			require.Equal(t, 50, c.HashDutyPercent)
 			require.Len(t, c.PrincipalKeys, 1)
 			require.Equal(t, "k1", c.PrincipalKeys[0].ID)
 		}},
@@ -48,6 +49,8 @@ func TestLoad(t *testing.T) {
 		{name: "one pass", args: []string{"--principal-keys", "k1:" + secret, "--argon2-time", "1"}, wantErr: "time"},
 		{name: "threads out of range", args: []string{"--principal-keys", "k1:" + secret, "--argon2-threads", "300"}, wantErr: "out of range"},
 		{name: "no hash slots", args: []string{"--principal-keys", "k1:" + secret, "--max-concurrent-hashes", "0"}, wantErr: "--max-concurrent-hashes"},
+		{name: "hash duty zero", args: []string{"--principal-keys", "k1:" + secret, "--hash-duty-percent", "0"}, wantErr: "--hash-duty-percent"},
+		{name: "hash duty over 100", env: map[string]string{"WT_PRINCIPAL_KEYS": "k1:" + secret, "WT_HASH_DUTY_PERCENT": "150"}, wantErr: "--hash-duty-percent"},
 		{name: "bad log level", args: []string{"--principal-keys", "k1:" + secret, "--log-level", "loud"}, wantErr: "--log-level"},
 		{name: "bad env integer", env: map[string]string{"WT_PRINCIPAL_KEYS": "k1:" + secret, "WT_ARGON2_TIME": "two"}, wantErr: "WT_ARGON2_TIME"},
 		{name: "stray argument", args: []string{"--principal-keys", "k1:" + secret, "extra"}, wantErr: "unexpected arguments"},

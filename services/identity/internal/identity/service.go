@@ -19,6 +19,9 @@ const DefaultHashWait = 2 * time.Second
 // DefaultMaxConcurrentHashes leaves half the CPUs to everything else.
 func DefaultMaxConcurrentHashes() int { return max(1, runtime.NumCPU()/2) }
 
+// DefaultHashDutyPercent keeps hashing to half of its slots' time.
+const DefaultHashDutyPercent = 50
+
 // Options configures NewService. Store and Hasher are required.
 type Options struct {
 	Store  Store
@@ -28,6 +31,12 @@ type Options struct {
 	MaxConcurrentHashes int
 	// HashWait is how long to wait for a slot (default DefaultHashWait).
 	HashWait time.Duration
+	// HashDutyPercent is the share of a slot's time spent hashing (1-100,
+	// default DefaultHashDutyPercent): after a hash that took d, the slot
+	// stays taken for d*(100-p)/p more, so a flood of sign-ins costs at most
+	// MaxConcurrentHashes*p/100 CPUs and leaves the rest to session checks.
+	// The caller is not delayed: the slot rests after it has its answer.
+	HashDutyPercent int
 	// Now and Rand default to time.Now and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -39,8 +48,13 @@ type Service struct {
 	hasher   PasswordHasher
 	slots    chan struct{}
 	hashWait time.Duration
-	now      func() time.Time
-	rand     io.Reader
+	hashDuty int
+	// clock times how long a slot is held and afterFunc schedules the end
+	// of its rest (time.Now and time.AfterFunc; replaced in tests).
+	clock     func() time.Time
+	afterFunc func(time.Duration, func())
+	now       func() time.Time
+	rand      io.Reader
 	// dummyHash is verified for unknown emails so that they cost one full
 	// hash, like a known email does. It is made at start-up with the
 	// hasher's own parameters.
@@ -57,6 +71,12 @@ func NewService(o Options) (*Service, error) {
 	}
 	if o.HashWait <= 0 {
 		o.HashWait = DefaultHashWait
+	}
+	if o.HashDutyPercent == 0 {
+		o.HashDutyPercent = DefaultHashDutyPercent
+	}
+	if o.HashDutyPercent < 1 || o.HashDutyPercent > 100 {
+		return nil, fmt.Errorf("identity: hash duty %d%%: want 1-100", o.HashDutyPercent)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -77,6 +97,9 @@ func NewService(o Options) (*Service, error) {
 		hasher:    o.Hasher,
 		slots:     make(chan struct{}, o.MaxConcurrentHashes),
 		hashWait:  o.HashWait,
+		hashDuty:  o.HashDutyPercent,
+		clock:     time.Now,
+		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 		now:       o.Now,
 		rand:      o.Rand,
 		dummyHash: dummy,
@@ -84,21 +107,45 @@ func NewService(o Options) (*Service, error) {
 }
 
 // acquireHashSlot waits up to hashWait for a hashing slot; the caller must
-// call the returned release. A caller that gets none is told to retry in 1 s.
+// call the returned release once, when its hashing is done. A caller that
+// gets none is told to retry in 1 s.
 func (s *Service) acquireHashSlot(ctx context.Context) (release func(), err error) {
 	select {
 	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
+		return s.releaser(), nil
 	default:
 	}
 	t := time.NewTimer(s.hashWait)
 	defer t.Stop()
 	select {
 	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
+		return s.releaser(), nil
 	case <-t.C:
 		return nil, apperr.RateLimited(time.Second)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// releaser returns the release of a slot just taken: the slot is freed after
+// a rest proportional to the time it was held (see Options.HashDutyPercent).
+func (s *Service) releaser() func() {
+	start := s.clock()
+	return func() {
+		rest := restAfter(s.clock().Sub(start), s.hashDuty)
+		if rest <= 0 {
+			<-s.slots
+			return
+		}
+		s.afterFunc(rest, func() { <-s.slots })
+	}
+}
+
+// restAfter is how long a slot rests after being held for busy, so that it
+// is busy dutyPercent of the time.
+func restAfter(busy time.Duration, dutyPercent int) time.Duration {
+	if busy <= 0 || dutyPercent >= 100 {
+		return 0
+	}
+	return busy * time.Duration(100-dutyPercent) / time.Duration(dutyPercent)
 }

@@ -38,16 +38,22 @@ func (s *Service) VerifyPassword(ctx context.Context, email, password string) (A
 	if err != nil {
 		return Account{}, err
 	}
-	defer release()
 	ok, needsRehash, err := s.hasher.Verify(phc, password)
+	ok = ok && err == nil && found && !user.Disabled
+	var newPHC string
+	var rehashErr error
+	if ok && needsRehash {
+		newPHC, rehashErr = s.hasher.Hash(password)
+	}
+	release() // the slot covers hashing only, not the store calls around it
 	if err != nil {
 		return Account{}, fmt.Errorf("verify password of user %s: %w", user.ID, err)
 	}
-	if !found || user.Disabled || !ok {
+	if !ok {
 		return Account{}, invalidCredentials()
 	}
 	if needsRehash {
-		s.rehash(ctx, user.ID, password)
+		s.storeRehash(ctx, user.ID, newPHC, rehashErr)
 	}
 
 	ms, err := s.store.Memberships(ctx, user.ID)
@@ -57,10 +63,11 @@ func (s *Service) VerifyPassword(ctx context.Context, email, password string) (A
 	return Account{User: user, Memberships: ms}, nil
 }
 
-// rehash stores a hash of password under the current parameters.
-func (s *Service) rehash(ctx context.Context, userID, password string) {
+// storeRehash stores phc, a hash of the user's password under the current
+// parameters (best effort: hashErr or a store failure is logged, not returned).
+func (s *Service) storeRehash(ctx context.Context, userID, phc string, hashErr error) {
 	log := logging.FromContext(ctx)
-	phc, err := s.hasher.Hash(password)
+	err := hashErr
 	if err == nil {
 		err = s.store.SetPasswordHash(ctx, userID, phc, s.now())
 	}
