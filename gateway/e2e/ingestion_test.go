@@ -94,4 +94,13 @@ func TestIngestionThroughTheGateway(t *testing.T) {
 	txs := call(t, http.MethodGet, base+"/api/v1/transactions?pageSize=10", nil, admin.headers()...)
 	require.Equal(t, http.StatusOK, txs.StatusCode, string(txs.Body))
 	require.GreaterOrEqual(t, len(txs.JSON(t)["transactions"].([]any)), 2, fmt.Sprintf("%s", txs.Body))
+	// Regression: invalid UTF-8 in a query value was a 500.
+	for _, q := range []string{"pageToken=%ff", "pageToken=%c3%28", "pageToken=%ed%a0%80"} {
+		bad := call(t, http.MethodGet, base+"/api/v1/transactions?"+q, nil, admin.headers()...)
+		require.Equal(t, http.StatusBadRequest, bad.StatusCode, "%s: %s", q, bad.Body)
+		require.Equal(t, "invalid_request", bad.ErrorCode(t))
+	}
+	head := call(t, http.MethodHead, base+"/api/v1/transactions?pageSize=1", nil, admin.headers()...)
+	require.Equal(t, http.StatusOK, head.StatusCode)
+	require.Empty(t, head.Body)
 }

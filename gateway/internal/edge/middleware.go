@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -44,7 +45,13 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 			}
 			w.Header().Set(requestid.Header, rid)
 			ip := ClientAddr(r, o.TrustedProxies)
+			method := r.Method
 			r = r.WithContext(WithRequest(r.Context(), rid, ip))
+			if r.Method == http.MethodHead {
+				// HEAD is GET without a body: route it as GET (net/http
+				// drops the body, since the server's own request is HEAD).
+				r.Method = http.MethodGet
+			}
 			sw := &statusWriter{ResponseWriter: w}
 			defer func() {
 				if p := recover(); p != nil {
@@ -58,12 +65,18 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 					o.Observe(r, sw.status, d)
 				}
 				o.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
-					slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.String("request_id", rid), slog.String("method", method), slog.String("path", r.URL.Path),
 					slog.Int("status", sw.status), slog.Duration("duration", d), slog.String("client_ip", ip))
 			}()
 			if !cleanPath(r.URL.Path) {
 				// No route has such a path, and no id may carry it to a service.
 				WriteError(sw, r, http.StatusNotFound, "not_found", "no such route", nil, 0)
+				return
+			}
+			if r.URL.RawQuery != "" && !cleanQuery(r.URL.RawQuery) {
+				// Query values become protobuf strings too (grpc-gateway would
+				// fail to encode invalid UTF-8, an internal error).
+				WriteError(sw, r, http.StatusBadRequest, "invalid_request", "a path or query parameter is invalid", nil, 0)
 				return
 			}
 			stripPrincipalHeaders(r.Header)
@@ -101,6 +114,26 @@ func cleanPath(p string) bool {
 	for i := 0; i < len(p); i++ {
 		if p[i] < 0x20 || p[i] == 0x7f {
 			return false
+		}
+	}
+	return true
+}
+
+// cleanQuery reports whether the query string parses and every decoded name
+// and value is a clean string (cleanPath's rules).
+func cleanQuery(raw string) bool {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return false
+	}
+	for k, vs := range q {
+		if !cleanPath(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !cleanPath(v) {
+				return false
+			}
 		}
 	}
 	return true

@@ -150,6 +150,53 @@ func TestMiddlewareRefusesUnroutablePaths(t *testing.T) {
 	require.True(t, ran, "valid UTF-8 passes")
 }
 
+// Regression: ?pageToken=%ff reached grpc-gateway, whose outgoing call failed
+// to encode the invalid UTF-8 and answered 500 internal.
+func TestMiddlewareRefusesUnusableQueries(t *testing.T) {
+	ran := false
+	h := Middleware(Options{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 16})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran = true
+	}))
+	for _, tt := range []struct {
+		name, query string
+		want        int
+	}{
+		{"invalid UTF-8 value", "pageToken=%ff", http.StatusBadRequest},
+		{"invalid UTF-8 sequence", "pageToken=%c3%28", http.StatusBadRequest},
+		{"surrogate as UTF-8", "pageToken=%ed%a0%80", http.StatusBadRequest},
+		{"invalid UTF-8 name", "%ff=1", http.StatusBadRequest},
+		{"NUL value", "pageToken=%00", http.StatusBadRequest},
+		{"bad escape", "pageToken=%zz", http.StatusBadRequest},
+		{"semicolon", "a=1;b=2", http.StatusBadRequest},
+		{"plain", "pageToken=abc&pageSize=20", http.StatusOK},
+		{"non-ASCII letters", "q=caf%C3%A9", http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ran = false
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/transactions?"+tt.query, nil))
+			require.Equal(t, tt.want, w.Code)
+			if tt.want == http.StatusBadRequest {
+				require.Contains(t, w.Body.String(), `"error":"invalid_request"`)
+				require.False(t, ran)
+			} else {
+				require.True(t, ran)
+			}
+		})
+	}
+}
+
+func TestMiddlewareRoutesHeadAsGet(t *testing.T) {
+	var seen string
+	h := Middleware(Options{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 16})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.Method
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodHead, "/api/v1/auth/session", nil))
+	require.Equal(t, http.MethodGet, seen)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/api/v1/auth/logout", nil))
+	require.Equal(t, http.MethodPost, seen)
+}
+
 func TestMiddlewareRecoversPanics(t *testing.T) {
 	h := Middleware(Options{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 16})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
