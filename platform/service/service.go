@@ -30,6 +30,8 @@ type Options struct {
 	Register func(*grpc.Server)
 	// Checks are the readiness probes (/readyz on the admin address).
 	Checks []admin.Check
+	// Pprof serves Go's profiles on the admin address (--pprof).
+	Pprof bool
 }
 
 // Keyring parses the --principal-keys setting; a failure wraps ErrBadConfig.
@@ -60,8 +62,12 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	})
 	g.Go(func() error { watchReadiness(ctx, srv, o.Checks); return nil })
+	adminHandler := admin.Handler(reg, o.Logger, o.Checks...)
+	if o.Pprof {
+		adminHandler = admin.WithPprof(adminHandler)
+	}
 	g.Go(func() error {
-		if err := admin.Serve(ctx, o.AdminAddr, admin.Handler(reg, o.Logger, o.Checks...), o.Logger); err != nil {
+		if err := admin.Serve(ctx, o.AdminAddr, adminHandler, o.Logger); err != nil {
 			return fmt.Errorf("%s admin: %w", o.Name, err)
 		}
 		return nil

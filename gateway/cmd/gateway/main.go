@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -131,7 +130,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	g.Go(func() error { apiKeys.Run(ctx); return nil })
 	adminHandler := admin.Handler(reg, log, checks...)
 	if cfg.Pprof {
-		adminHandler = withPprof(adminHandler)
+		adminHandler = admin.WithPprof(adminHandler)
 	}
 	g.Go(func() error { return admin.Serve(ctx, cfg.AdminAddr, adminHandler, log) })
 	g.Go(func() error {
@@ -201,15 +200,4 @@ func registerPoolStats(reg *prometheus.Registry, rdb redis.UniversalClient) {
 	gauge("total_conns", "Connections in the pool.", func(s *redis.PoolStats) uint32 { return s.TotalConns })
 	gauge("idle_conns", "Idle connections in the pool.", func(s *redis.PoolStats) uint32 { return s.IdleConns })
 	gauge("stale_conns", "Stale connections removed from the pool.", func(s *redis.PoolStats) uint32 { return s.StaleConns })
-}
-
-// withPprof adds Go's profiling endpoints to the admin handler (--pprof).
-func withPprof(next http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.Handle("/", next)
-	return mux
 }

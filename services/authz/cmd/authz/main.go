@@ -25,7 +25,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	return service.Run(ctx, service.Options{
-		Name: "authz", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Logger: log, Keyring: keys,
+		Name: "authz", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Pprof: cfg.Pprof, Logger: log, Keyring: keys,
 		Register: func(s *grpc.Server) { authzv1.RegisterAuthorizationServiceServer(s, grpcapi.NewServer()) },
 	})
 }

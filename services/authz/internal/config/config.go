@@ -13,6 +13,7 @@ type Config struct {
 	AdminAddr     string
 	PrincipalKeys string
 	LogLevel      string
+	Pprof         bool
 }
 
 // Load binds flags and WT_* variables and validates them.
@@ -23,6 +24,7 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.String(&c.AdminAddr, "admin-addr", "127.0.0.1:9204", "admin (health, metrics) listen address")
 	s.Secret(&c.PrincipalKeys, "principal-keys", "", "principal signing keys, kid:base64secret[,...] (required)")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	s.Bool(&c.Pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin address")
 	if err := s.Parse(args); err != nil {
 		return c, s, err
 	}

@@ -60,9 +60,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return service.Run(ctx, service.Options{
 		Name:      "identity",
 		GRPCAddr:  cfg.GRPCAddr,
-		AdminAddr: cfg.AdminAddr,
-		Logger:    log,
-		Keyring:   keys,
+		AdminAddr: cfg.AdminAddr, Pprof: cfg.Pprof,
+		Logger:  log,
+		Keyring: keys,
 		Register: func(s *grpc.Server) {
 			identityv1.RegisterIdentityServiceServer(s, grpcapi.NewServer(svc))
 		},

@@ -21,6 +21,7 @@ type Config struct {
 	PostgresMaxConns    int
 	PrincipalKeys       []principal.Key
 	LogLevel            string
+	Pprof               bool
 	MaxConcurrentHashes int
 	HashDutyPercent     int
 	Argon2              argon2id.Params
@@ -42,6 +43,7 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Int(&c.PostgresMaxConns, "postgres-max-conns", 16, "largest number of Postgres connections")
 	s.Secret(&keys, "principal-keys", "", "principal signing keys, kid:base64secret[,...] (required)")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	s.Bool(&c.Pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin address")
 	s.Int(&c.MaxConcurrentHashes, "max-concurrent-hashes", identity.DefaultMaxConcurrentHashes(), "password hashes run at once; callers wait up to 2 s for a slot")
 	s.Int(&c.HashDutyPercent, "hash-duty-percent", identity.DefaultHashDutyPercent, "share of each hashing slot's time spent hashing (1-100); after a hash the slot rests, so a sign-in flood leaves CPU to session checks")
 	s.Int(&memory, "argon2-memory-kib", int(argon2id.DefaultParams.MemoryKiB), "argon2id memory cost of new hashes in KiB (at least 19456)")

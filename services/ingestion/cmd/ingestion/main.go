@@ -75,7 +75,7 @@ func run(ctx context.Context, cfg config.Config) error {
 	g.Go(func() error { svc.RunUsageFlusher(ctx, cfg.UsageFlushEvery); return nil })
 	g.Go(func() error {
 		return service.Run(ctx, service.Options{
-			Name: "ingestion", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Logger: log, Keyring: keyring,
+			Name: "ingestion", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Pprof: cfg.Pprof, Logger: log, Keyring: keyring,
 			Register: func(s *grpc.Server) { ingestionv1.RegisterIngestionServiceServer(s, grpcapi.New(svc)) },
 			Checks: []admin.Check{
 				{Name: "postgres", Fn: pool.Ping},

@@ -25,6 +25,7 @@ type Config struct {
 	IdempotencyLease time.Duration
 	UsageFlushEvery  time.Duration
 	LogLevel         string
+	Pprof            bool
 }
 
 // Load binds flags and WT_* variables (lookup may be nil for the process
@@ -48,6 +49,7 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Duration(&c.IdempotencyLease, "idempotency-lease", 5*time.Second, "how long an in-flight idempotency claim blocks retries if its owner dies")
 	s.Duration(&c.UsageFlushEvery, "usage-flush-every", 20*time.Second, "how often API key lastUsedAt notes move from Redis to Postgres")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	s.Bool(&c.Pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin address")
 	if err := s.Parse(args); err != nil {
 		return c, s, err
 	}

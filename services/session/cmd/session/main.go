@@ -68,7 +68,7 @@ func run(ctx context.Context, cfg config.Config, keys *principal.Keyring, log *s
 	})
 	api := grpcapi.NewServer(svc, time.Now)
 	return service.Run(ctx, service.Options{
-		Name: "session", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Logger: log, Keyring: keys,
+		Name: "session", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Pprof: cfg.Pprof, Logger: log, Keyring: keys,
 		Register: func(s *grpc.Server) { api.Register(s) },
 		Checks:   []admin.Check{{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 	})

@@ -20,6 +20,7 @@ type Config struct {
 	AuthzAddr       string
 	PrincipalKeys   string
 	LogLevel        string
+	Pprof           bool
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	// EnforceMFAEnrollment limits sessions of users who owe MFA enrolment.
@@ -40,6 +41,7 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.String(&c.AuthzAddr, "authz-addr", "127.0.0.1:9104", "authz service gRPC address")
 	s.Secret(&c.PrincipalKeys, "principal-keys", "", "principal signing keys, kid:base64secret[,...] (required)")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	s.Bool(&c.Pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin address")
 	s.Duration(&c.IdleTimeout, "session-idle-timeout", 30*time.Minute, "a session unused this long ends (sliding)")
 	s.Duration(&c.AbsoluteTimeout, "session-absolute-timeout", 12*time.Hour, "every session ends this long after sign-in")
 	s.Bool(&c.EnforceMFAEnrollment, "mfa-enrollment-enforced", false,
