@@ -19,6 +19,10 @@
 # (watchtower_bench) and Redis key prefix (wtbench:), state in .run/bench.
 # BENCH_DURATION (default 15s) sets each main phase, BENCH_FLOOD_DURATION
 # (default 10s) the two flood phases; both in whole seconds ("15s").
+# BENCH_PHASES (default "session,login,ingest,go") picks phases: session (1-2
+# and the wrk cross-check), login (3-4), ingest (5), go (6). With WT_PPROF=true
+# every binary serves /debug/pprof/ and the ingest phase keeps CPU profiles of
+# the gateway and the ingestion service in the results directory.
 set -euo pipefail
 
 RUN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.run/bench"
@@ -31,6 +35,8 @@ KEY_PREFIX="wtbench:"
 DURATION="${BENCH_DURATION:-15s}"
 FLOOD_DURATION="${BENCH_FLOOD_DURATION:-10s}"
 CONNS="${BENCH_CONNECTIONS:-64}"
+PHASES=",${BENCH_PHASES:-session,login,ingest,go},"
+phase() { [[ "$PHASES" == *",$1,"* ]]; }
 BASELINE_REDIS_ADDR="127.0.0.1:$(port 8090)"
 BASELINE_INGEST_ADDR="127.0.0.1:$(port 8091)"
 BASELINE_DB=wtbench_baseline
@@ -105,6 +111,8 @@ SESSION_URL="$GATEWAY_URL/api/v1/auth/session"
 status="$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$SESSION_URL")"
 [[ "$status" == 200 ]] || fail "GET /api/v1/auth/session with the fresh cookie answered $status"
 
+WRK=0
+if phase session; then
 log "warm-up (3s each)"
 load warmup-session --url "$SESSION_URL" --header "Cookie: $COOKIE" --connections "$CONNS" --duration 3s
 load warmup-baseline --url "http://$BASELINE_REDIS_ADDR/" --connections "$CONNS" --duration 3s
@@ -118,17 +126,18 @@ load baseline-redis --url "http://$BASELINE_REDIS_ADDR/" --connections "$CONNS" 
 
 # A second opinion from wrk (C, lighter on the shared CPUs) when installed
 # (apt-get install wrk); the ratio is what counts, with either driver.
-WRK=0
 if command -v wrk >/dev/null; then
 	WRK=1
 	log "wrk cross-check: session vs Redis baseline (2 threads, $CONNS connections, 10s each)"
 	wrk -t2 -c"$CONNS" -d10s --latency -H "Cookie: $COOKIE" "$SESSION_URL" >"$RESULTS/wrk-session.txt" 2>&1 || WRK=0
 	wrk -t2 -c"$CONNS" -d10s --latency "http://$BASELINE_REDIS_ADDR/" >"$RESULTS/wrk-baseline.txt" 2>&1 || WRK=0
 fi
+fi # session
 wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$RESULTS/$1.txt"; }
 wrk_lat() { awk -v p="$2" '$1 == p { print $2 }' "$RESULTS/$1.txt"; }
 wrk_non2xx() { awk '/Non-2xx or 3xx responses:/ { print $NF }' "$RESULTS/$1.txt"; }
 
+if phase login; then
 log "cost of one login (1 connection, 5s)"
 LOGIN_BODY="$(jq -nc --arg e "$EMAIL" --arg p "$PASSWORD" '{email: $e, password: $p}')"
 load login-single --url "$GATEWAY_URL/api/v1/auth/login" --method POST --header 'Content-Type: application/json' \
@@ -147,9 +156,10 @@ FLOOD_PID=$!
 sleep 2
 load session-under-flood --url "$SESSION_URL" --header "Cookie: $COOKIE" --connections "$CONNS" --duration "$FLOOD_DURATION"
 wait "$FLOOD_PID" || fail "login flood load failed"
+fi # login
 
 INGEST=0
-if [[ -n "$API_KEY" ]]; then
+if phase ingest && [[ -n "$API_KEY" ]]; then
 	INGEST=1
 	# The per-org ingestion rate limit (default 1000/s, burst 2000) would be
 	# what this phase measures; lift it for the bench org only.
@@ -160,13 +170,22 @@ if [[ -n "$API_KEY" ]]; then
 	sleep 6 # the ingestion service caches an org's settings for up to 5 s
 	TXN_BODY='{"reference":"BENCH-{{run}}-{{n}}","amount":25000,"currency":"NGN","channel":"MOBILE","transactionType":"DEBIT","transactionCategory":"TRANSFER","timestamp":"2026-12-01T10:00:00.000Z","sender":{"id":"C-{{n}}","name":"Ada","accountNumber":"0123456789","bankCode":"058","partyType":"BANK_ACCOUNT"},"receiver":{"id":"C-2","name":"Bola","accountNumber":"9876543210","bankCode":"011","partyType":"BANK_ACCOUNT"},"narration":"bench"}'
 	log "ingestion through the gateway ($CONNS connections, $DURATION)"
+	PROFILE_PIDS=()
+	if [[ "${WT_PPROF:-}" == true ]]; then
+		for b in gateway ingestion; do
+			curl -fsS -o "$RESULTS/$b-ingest.pprof" \
+				"http://${ADMIN_ADDR[$b]}/debug/pprof/profile?seconds=$(( ${DURATION%s} - 2 ))" &
+			PROFILE_PIDS+=($!)
+		done
+	fi
 	load ingest --url "$GATEWAY_URL/api/v1/transactions" --method POST --header 'Content-Type: application/json' \
 		--header "x-api-key: $API_KEY" --header 'idempotency-key: bench-{{run}}-{{n}}' \
 		--body-template "$TXN_BODY" --connections "$CONNS" --duration "$DURATION"
 	log "baseline: bare net/http + Redis SET NX + Postgres INSERT ($CONNS connections, $DURATION)"
+	((${#PROFILE_PIDS[@]} == 0)) || wait "${PROFILE_PIDS[@]}" || printf 'notice: a CPU profile failed\n' >&2
 	load baseline-ingest --url "http://$BASELINE_INGEST_ADDR/" --method POST --header 'Content-Type: application/json' \
 		--header 'idempotency-key: bench-{{run}}-{{n}}' --body-template "$TXN_BODY" --connections "$CONNS" --duration "$DURATION"
-else
+elif phase ingest; then
 	printf 'notice: no demo API key (wtctl api-key create not available): ingestion bench skipped\n' >&2
 fi
 
@@ -174,15 +193,18 @@ stack_stop
 
 log "Go benchmarks (go test -bench . -run '^\$' -benchtime 200ms)"
 GOBENCH_STATUS=0
+if phase go; then
 (cd "$ROOT" && go test -run '^$' -bench . -benchtime 200ms -benchmem \
 	./proto/... ./platform/... ./services/identity/... ./services/session/... ./services/ingestion/... \
 	./services/authz/... ./gateway/... ./cli/...) >"$RESULTS/gobench.txt" 2>&1 || GOBENCH_STATUS=$?
 grep -E '^(Benchmark|goos|cpu|FAIL|---)' "$RESULTS/gobench.txt" | grep -v '^goos' || echo "(no Go benchmarks found)"
+fi # go
 
-S_RPS="$(rps session)"; B_RPS="$(rps baseline-redis)"; R_RPS="$(rps session-reference)"; F_RPS="$(rps session-under-flood)"
+printf '\n==================== WatchTower bench (%s, %s CPUs, %s connections, %s per phase) ====================\n' \
+	"$(date -u +%FT%TZ)" "$(nproc)" "$CONNS" "$DURATION"
+if phase session; then
+S_RPS="$(rps session)"; B_RPS="$(rps baseline-redis)"
 cat <<EOF
-
-==================== WatchTower bench ($(date -u +%FT%TZ), $(nproc) CPUs, $CONNS connections, $DURATION per phase) ====================
 $(summary session)
 $(summary baseline-redis)
 session / baseline ratio: $(ratio "$S_RPS" "$B_RPS")   (target >= 0.5)
@@ -194,12 +216,18 @@ $(if ((WRK)); then
 		"$(wrk_rps wrk-baseline)" "$(wrk_lat wrk-baseline 50%)" "$(wrk_lat wrk-baseline 99%)" \
 		"$(ratio "$(wrk_rps wrk-session)" "$(wrk_rps wrk-baseline)")"
 fi)
+EOF
+fi
+if phase login; then
+R_RPS="$(rps session-reference)"; F_RPS="$(rps session-under-flood)"
+cat <<EOF
 one login (sequential): p50 $(jq -r .p50Ms "$RESULTS/login-single.json") ms, p99 $(jq -r .p99Ms "$RESULTS/login-single.json") ms, $(jq -r .rps "$RESULTS/login-single.json") logins/s on one connection
 $(summary session-reference)
 $(summary session-under-flood)
 $(summary login-flood)
 session checks under a 16-client login flood: $(ratio "$F_RPS" "$R_RPS") of undisturbed   (target >= 0.6)
 EOF
+fi
 if ((INGEST)); then
 	cat <<EOF
 
@@ -209,7 +237,9 @@ ingest / baseline ratio: $(if all2xx ingest; then ratio "$(rps ingest)" "$(rps b
 EOF
 fi
 echo
-if [[ -n "$POOL_BEFORE" ]]; then
+if ! phase session; then
+	:
+elif [[ -n "$POOL_BEFORE" ]]; then
 	echo "gateway Redis pool (before -> after the measured session phase):"
 	join <(sort <<<"$POOL_BEFORE") <(sort <<<"$POOL_AFTER") | awk '{ printf "  %-45s %10s -> %-10s (%+d)\n", $1, $2, $3, $3 - $2 }'
 	misses="$(join <(sort <<<"$POOL_BEFORE") <(sort <<<"$POOL_AFTER") | awk '$1 ~ /_misses$/ { print $3 - $2 }')"
