@@ -233,14 +233,23 @@ seed_demo() {
 		log "the demo org in $CREDS is not in database $DB_NAME: forgetting those credentials"
 		rm -f "$CREDS"
 	fi
-	local password out
+	local password out email="$DEMO_EMAIL" org="$DEMO_ORG" suffix
 	password="$(head -c 18 /dev/urandom | base64 -w0 | tr '+/' '-_')"
-	if ! out="$(printf '%s\n' "$password" | "$BIN/wtctl" bootstrap --org "$DEMO_ORG" --email "$DEMO_EMAIL" --name "Demo Admin" --password-stdin 2>&1)"; then
-		printf '%s\n' "$out" >&2
-		if [[ "$out" == *email_taken* || "$out" == *AlreadyExists* ]]; then
-			printf '\nThe demo org already exists in database %s but %s (its password) is lost.\nReset the dev state with: make clean-dev   (drops the dev database and .run), then make run again.\n' "$DB_NAME" "$CREDS" >&2
+	if ! out="$(printf '%s\n' "$password" | "$BIN/wtctl" bootstrap --org "$org" --email "$email" --name "Demo Admin" --password-stdin 2>&1)"; then
+		if [[ "$out" != *email_taken* ]]; then
+			printf '%s\n' "$out" >&2
+			return 1
 		fi
-		return 1
+		# Another checkout seeded this database and kept the password: leave
+		# its org alone and seed one of our own under a fresh address.
+		suffix="$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+		email="admin+$suffix@${DEMO_EMAIL#*@}"
+		org="$DEMO_ORG $suffix"
+		log "$DEMO_EMAIL already exists in database $DB_NAME (seeded by another checkout); seeding \"$org\" with $email"
+		if ! out="$(printf '%s\n' "$password" | "$BIN/wtctl" bootstrap --org "$org" --email "$email" --name "Demo Admin" --password-stdin 2>&1)"; then
+			printf '%s\n' "$out" >&2
+			return 1
+		fi
 	fi
 	local org_id user_id
 	org_id="$(sed -n 's/.*"orgId":"\([^"]*\)".*/\1/p' <<<"$out")"
@@ -248,11 +257,11 @@ seed_demo() {
 	(umask 077 && cat >"$CREDS" <<EOF
 ORG_ID=$org_id
 USER_ID=$user_id
-EMAIL=$DEMO_EMAIL
+EMAIL=$email
 PASSWORD=$password
 EOF
 )
-	log "seeded org \"$DEMO_ORG\" ($org_id) and its admin $DEMO_EMAIL"
+	log "seeded org \"$org\" ($org_id) and its admin $email"
 }
 
 # seed_api_key creates a demo wt_test_ key once, when wtctl can.
