@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -77,12 +75,7 @@ func (s *Service) Ingest(ctx context.Context, c Caller, key string, body []byte)
 	}
 	// The fingerprint ignores key order and whitespace; a body that is not
 	// JSON is fingerprinted as raw bytes.
-	fp, ok := txn.Fingerprint(body)
-	if !ok {
-		sum := sha256.Sum256(body)
-		fp = hex.EncodeToString(sum[:])
-	}
-	t, decodeErr := txn.Decode(body)
+	fp, t, decodeErr := txn.Parse(body)
 	if errors.Is(decodeErr, txn.ErrInvalidJSON) {
 		decodeErr = apperr.Invalid("invalid_json", "the body is not a JSON object")
 	}

@@ -4,13 +4,11 @@
 package txn
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -56,7 +54,6 @@ type Transaction struct {
 var ErrInvalidJSON = errors.New("txn: body is not a JSON object")
 
 var (
-	tokenRE     = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 	topLevel    = fieldSet("reference", "amount", "currency", "channel", "transactionType", "transactionCategory", "timestamp", "sender", "receiver", "narration", "device", "metadata")
 	partyFields = fieldSet("id", "name", "accountNumber", "bankCode", "partyType")
 	devFields   = fieldSet("deviceId", "ipAddress", "userAgent")
@@ -92,63 +89,51 @@ func (d *decoder) bad(field, reason string) {
 	d.fields = append(d.fields, apperr.FieldViolation{Field: field, Reason: reason})
 }
 
-// object decodes raw as a JSON object of raw members. Decode refuses
-// duplicate members before calling it (encoding/json would keep the last).
-func object(raw []byte) (map[string]json.RawMessage, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil, false
+// Parse reads body once. It returns the body's fingerprint (see
+// Fingerprint; the SHA-256 of the raw bytes when the body has no canonical
+// form) and the transaction, or ErrInvalidJSON when body is not exactly one
+// JSON object, or an *apperr.Error validation_failed naming every offending
+// field. A body with a duplicated member (at any depth) or a string Postgres
+// cannot store (U+0000, an unpaired surrogate escape, in any key or value,
+// metadata included) is refused with only those fields named: the rest of
+// such a body is ambiguous.
+func Parse(body []byte) (fingerprint string, t *Transaction, err error) {
+	root, violations, ok := parse(body)
+	if ok && len(violations) == 0 {
+		fingerprint = root.fingerprint()
+	} else {
+		sum := sha256.Sum256(body)
+		fingerprint = hex.EncodeToString(sum[:])
 	}
-	var m map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, false
+	switch {
+	case !ok || root.kind != kindObject:
+		return fingerprint, nil, ErrInvalidJSON
+	case len(violations) > 0:
+		return fingerprint, nil, apperr.Validation(violations...)
 	}
-	if dec.More() {
-		return nil, false
-	}
-	return m, true
+	t, err = decode(root)
+	return fingerprint, t, err
 }
 
-// Decode parses and validates body. It returns ErrInvalidJSON when body is
-// not exactly one JSON object, and an *apperr.Error validation_failed naming
-// every offending field otherwise. A body with a duplicated member (at any
-// depth) or a string Postgres cannot store (U+0000, an unpaired surrogate
-// escape, in any key or value, metadata included) is refused with only
-// those fields named: the rest of such a body is ambiguous.
+// Decode parses and validates body (Parse without the fingerprint).
 func Decode(body []byte) (*Transaction, error) {
-	if !utf8.Valid(body) || !json.Valid(body) {
-		return nil, ErrInvalidJSON
-	}
-	m, ok := object(body)
-	if !ok {
-		return nil, ErrInvalidJSON
-	}
-	if fields := inspect(body); len(fields) > 0 {
-		return nil, apperr.Validation(fields...)
-	}
+	_, t, err := Parse(body)
+	return t, err
+}
+
+func decode(root *node) (*Transaction, error) {
 	d := &decoder{}
 	t := &Transaction{}
-	var unknown []string
-	for k := range m {
-		if !topLevel[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		d.bad(k, ReasonUnknownField)
-	}
+	d.unknown(root, topLevel, "")
 
-	t.Reference = d.str(m, "reference", "reference", true, 128)
+	t.Reference = d.str(root, "reference", "reference", true, 128)
 	var scale int
-	if raw, ok := present(m, "amount"); !ok {
+	if v := present(root, "amount"); v == nil {
 		d.bad("amount", ReasonRequired)
 	} else {
-		t.Amount, scale = d.amount(raw)
+		t.Amount, scale = d.amount(v)
 	}
-	if c := d.str(m, "currency", "currency", true, 3); c != "" {
+	if c := d.str(root, "currency", "currency", true, 3); c != "" {
 		if digits, known := MinorUnits(c); !known {
 			d.bad("currency", ReasonUnknownCurrency)
 		} else if t.Amount != "" && scale > digits {
@@ -157,10 +142,10 @@ func Decode(body []byte) (*Transaction, error) {
 			t.Currency = c
 		}
 	}
-	t.Channel = d.token(m, "channel")
-	t.TransactionType = d.token(m, "transactionType")
-	t.TransactionCategory = d.token(m, "transactionCategory")
-	if ts := d.str(m, "timestamp", "timestamp", true, 64); ts != "" {
+	t.Channel = d.token(root, "channel")
+	t.TransactionType = d.token(root, "transactionType")
+	t.TransactionCategory = d.token(root, "transactionCategory")
+	if ts := d.str(root, "timestamp", "timestamp", true, 64); ts != "" {
 		parsed, err := time.Parse(time.RFC3339Nano, ts)
 		if err != nil {
 			d.bad("timestamp", ReasonInvalid)
@@ -168,20 +153,18 @@ func Decode(body []byte) (*Transaction, error) {
 			t.Timestamp = parsed.UTC()
 		}
 	}
-	t.Sender = d.party(m, "sender")
-	t.Receiver = d.party(m, "receiver")
-	t.Narration = d.str(m, "narration", "narration", false, 512)
-	t.Device = d.device(m)
-	if raw, ok := present(m, "metadata"); ok {
-		sub, isObj := object(raw)
+	t.Sender = d.party(root, "sender")
+	t.Receiver = d.party(root, "receiver")
+	t.Narration = d.str(root, "narration", "narration", false, 512)
+	t.Device = d.device(root)
+	if v := present(root, "metadata"); v != nil {
 		switch {
-		case !isObj:
+		case v.kind != kindObject:
 			d.bad("metadata", ReasonInvalid)
-		case len(raw) > maxMetadata:
+		case len(v.raw) > maxMetadata:
 			d.bad("metadata", ReasonTooLong)
 		default:
-			compact, _ := json.Marshal(sub)
-			t.Metadata = compact
+			t.Metadata = v.canonical(nil)
 		}
 	}
 	if len(d.fields) > 0 {
@@ -190,29 +173,29 @@ func Decode(body []byte) (*Transaction, error) {
 	return t, nil
 }
 
-// present returns m[key] unless it is absent or JSON null.
-func present(m map[string]json.RawMessage, key string) (json.RawMessage, bool) {
-	raw, ok := m[key]
-	if !ok || string(bytes.TrimSpace(raw)) == "null" {
-		return nil, false
+// present returns the member key of the object obj unless it is absent or
+// JSON null.
+func present(obj *node, key string) *node {
+	v := obj.get(key)
+	if v == nil || v.kind == kindNull {
+		return nil
 	}
-	return raw, true
+	return v
 }
 
-func (d *decoder) str(m map[string]json.RawMessage, key, field string, required bool, maxLen int) string {
-	raw, ok := present(m, key)
-	if !ok {
+func (d *decoder) str(obj *node, key, field string, required bool, maxLen int) string {
+	v := present(obj, key)
+	if v == nil {
 		if required {
 			d.bad(field, ReasonRequired)
 		}
 		return ""
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if v.kind != kindString {
 		d.bad(field, ReasonInvalid)
 		return ""
 	}
-	s = strings.TrimSpace(s)
+	s := strings.TrimSpace(v.str)
 	switch {
 	case s == "" && required:
 		d.bad(field, ReasonRequired)
@@ -227,29 +210,40 @@ func (d *decoder) str(m map[string]json.RawMessage, key, field string, required 
 	return s
 }
 
-func (d *decoder) token(m map[string]json.RawMessage, key string) string {
-	s := d.str(m, key, key, true, 64)
-	if s != "" && !tokenRE.MatchString(s) {
+func (d *decoder) token(obj *node, key string) string {
+	s := d.str(obj, key, key, true, 64)
+	if s != "" && !isToken(s) {
 		d.bad(key, ReasonInvalid)
 		return ""
 	}
 	return s
 }
 
-func (d *decoder) amount(raw json.RawMessage) (Decimal, int) {
-	lit := string(bytes.TrimSpace(raw))
-	if strings.HasPrefix(lit, `"`) {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			d.bad("amount", ReasonInvalid)
-			return "", 0
+// isToken reports whether s is an upper-case word: [A-Z][A-Z0-9_]{0,63}.
+func isToken(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
 		}
-		lit = s
+	}
+	return true
+}
+
+func (d *decoder) amount(v *node) (Decimal, int) {
+	var lit string
+	switch v.kind {
+	case kindString:
+		lit = v.str
 		if strings.ContainsAny(lit, "eE") {
 			d.bad("amount", ReasonInvalid) // strings must be plain decimals
 			return "", 0
 		}
-	} else if lit == "" || !(lit[0] == '-' || lit[0] >= '0' && lit[0] <= '9') {
+	case kindNumber:
+		lit = string(v.raw)
+	default:
 		d.bad("amount", ReasonInvalid)
 		return "", 0
 	}
@@ -265,46 +259,44 @@ func (d *decoder) amount(raw json.RawMessage) (Decimal, int) {
 	return dec, scale
 }
 
-func (d *decoder) party(m map[string]json.RawMessage, key string) Party {
-	raw, ok := present(m, key)
-	if !ok {
+func (d *decoder) party(obj *node, key string) Party {
+	v := present(obj, key)
+	if v == nil {
 		d.bad(key, ReasonRequired)
 		return Party{}
 	}
-	sub, isObj := object(raw)
-	if !isObj {
+	if v.kind != kindObject {
 		d.bad(key, ReasonInvalid)
 		return Party{}
 	}
-	d.unknown(sub, partyFields, key)
+	d.unknown(v, partyFields, key)
 	p := Party{
-		ID:            d.str(sub, "id", key+".id", true, 128),
-		Name:          d.str(sub, "name", key+".name", false, 256),
-		AccountNumber: d.str(sub, "accountNumber", key+".accountNumber", false, 64),
-		BankCode:      d.str(sub, "bankCode", key+".bankCode", false, 32),
-		PartyType:     d.str(sub, "partyType", key+".partyType", false, 64),
+		ID:            d.str(v, "id", key+".id", true, 128),
+		Name:          d.str(v, "name", key+".name", false, 256),
+		AccountNumber: d.str(v, "accountNumber", key+".accountNumber", false, 64),
+		BankCode:      d.str(v, "bankCode", key+".bankCode", false, 32),
+		PartyType:     d.str(v, "partyType", key+".partyType", false, 64),
 	}
-	if p.PartyType != "" && !tokenRE.MatchString(p.PartyType) {
+	if p.PartyType != "" && !isToken(p.PartyType) {
 		d.bad(key+".partyType", ReasonInvalid)
 	}
 	return p
 }
 
-func (d *decoder) device(m map[string]json.RawMessage) *Device {
-	raw, ok := present(m, "device")
-	if !ok {
+func (d *decoder) device(obj *node) *Device {
+	v := present(obj, "device")
+	if v == nil {
 		return nil
 	}
-	sub, isObj := object(raw)
-	if !isObj {
+	if v.kind != kindObject {
 		d.bad("device", ReasonInvalid)
 		return nil
 	}
-	d.unknown(sub, devFields, "device")
+	d.unknown(v, devFields, "device")
 	dev := &Device{
-		DeviceID:  d.str(sub, "deviceId", "device.deviceId", false, 256),
-		IPAddress: d.str(sub, "ipAddress", "device.ipAddress", false, 64),
-		UserAgent: d.str(sub, "userAgent", "device.userAgent", false, 512),
+		DeviceID:  d.str(v, "deviceId", "device.deviceId", false, 256),
+		IPAddress: d.str(v, "ipAddress", "device.ipAddress", false, 64),
+		UserAgent: d.str(v, "userAgent", "device.userAgent", false, 512),
 	}
 	if dev.IPAddress != "" && net.ParseIP(dev.IPAddress) == nil {
 		d.bad("device.ipAddress", ReasonInvalid)
@@ -312,16 +304,17 @@ func (d *decoder) device(m map[string]json.RawMessage) *Device {
 	return dev
 }
 
-func (d *decoder) unknown(m map[string]json.RawMessage, allowed map[string]bool, parent string) {
+// unknown names, in key order, each member of obj not in allowed.
+func (d *decoder) unknown(obj *node, allowed map[string]bool, parent string) {
 	var names []string
-	for k := range m {
-		if !allowed[k] {
-			names = append(names, k)
+	for _, m := range obj.members {
+		if !allowed[m.key] {
+			names = append(names, m.key)
 		}
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		d.bad(parent+"."+k, ReasonUnknownField)
+		d.bad(memberPath(parent, k), ReasonUnknownField)
 	}
 }
 
@@ -332,19 +325,9 @@ func (d *decoder) unknown(m map[string]json.RawMessage, allowed map[string]bool,
 // would hide a difference: a duplicated member (only the last survives) or
 // an unstorable string (an unpaired surrogate escape reads as U+FFFD).
 func Fingerprint(body []byte) (string, bool) {
-	if !json.Valid(body) || len(inspect(body)) > 0 {
+	root, violations, ok := parse(body)
+	if !ok || len(violations) > 0 {
 		return "", false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return "", false
-	}
-	canon, err := json.Marshal(v)
-	if err != nil {
-		return "", false
-	}
-	sum := sha256.Sum256(canon)
-	return hex.EncodeToString(sum[:]), true
+	return root.fingerprint(), true
 }

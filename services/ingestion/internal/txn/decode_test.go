@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -31,7 +32,10 @@ func TestDecodeValid(t *testing.T) {
 
 // with replaces one top-level member of validBody (value "" deletes it).
 func with(key, value string) string {
-	m, _ := object([]byte(validBody))
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(validBody), &m); err != nil {
+		panic(err)
+	}
 	if value == "" {
 		delete(m, key)
 	} else {
