@@ -60,10 +60,12 @@ func run(ctx context.Context, cfg config.Config) error {
 	}
 	defer rdb.Close()
 
+	txs := postgres.NewTransactions(pool)
+	txs.StartBatching(ctx, cfg.InsertWorkers, cfg.InsertBatch)
 	svc := ingest.New(ingest.Options{
 		Keys:        postgres.NewKeys(pool),
 		Settings:    postgres.NewSettings(pool),
-		Txs:         postgres.NewTransactions(pool),
+		Txs:         txs,
 		Idempotency: wtredis.NewIdempotency(rdb, cfg.RedisKeyPrefix),
 		Events:      wtredis.NewEvents(rdb, cfg.RedisKeyPrefix),
 		Usage:       wtredis.NewUsage(rdb, cfg.RedisKeyPrefix),

@@ -24,6 +24,8 @@ type Config struct {
 	APIKeyPepper     []byte
 	IdempotencyLease time.Duration
 	UsageFlushEvery  time.Duration
+	InsertWorkers    int
+	InsertBatch      int
 	LogLevel         string
 	Pprof            bool
 }
@@ -48,6 +50,8 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Secret(&pepper, "api-key-pepper", "", "server pepper of API key hashes, at least 32 characters (required; changing it voids every key)")
 	s.Duration(&c.IdempotencyLease, "idempotency-lease", 5*time.Second, "how long an in-flight idempotency claim blocks retries if its owner dies")
 	s.Duration(&c.UsageFlushEvery, "usage-flush-every", 20*time.Second, "how often API key lastUsedAt notes move from Redis to Postgres")
+	s.Int(&c.InsertWorkers, "insert-workers", 4, "workers that write transactions, each one Postgres transaction at a time")
+	s.Int(&c.InsertBatch, "insert-batch", 64, "most transactions one worker commits together (1: one commit per transaction)")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	s.Bool(&c.Pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin address")
 	if err := s.Parse(args); err != nil {
@@ -77,6 +81,9 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	}
 	if c.PostgresMaxConns < 1 || c.PostgresMaxConns > 1000 || c.RedisPoolSize < 1 || c.RedisPoolSize > 10000 {
 		errs = append(errs, errors.New("--postgres-max-conns (1-1000) or --redis-pool-size (1-10000) out of range"))
+	}
+	if c.InsertWorkers < 1 || c.InsertWorkers > c.PostgresMaxConns || c.InsertBatch < 1 || c.InsertBatch > 1000 {
+		errs = append(errs, fmt.Errorf("--insert-workers %d (1 to --postgres-max-conns) or --insert-batch %d (1-1000) out of range", c.InsertWorkers, c.InsertBatch))
 	}
 	if c.IdempotencyLease < 500*time.Millisecond || c.IdempotencyLease > time.Minute {
 		errs = append(errs, fmt.Errorf("--idempotency-lease %s: want 500ms-1m", c.IdempotencyLease))

@@ -117,8 +117,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	kr, _ := testenv.Keyring(t)
 	hasher, err := apikey.NewHasher(pepper)
 	require.NoError(t, err)
+	txs := postgres.NewTransactions(pool)
+	txs.StartBatching(t.Context(), 4, 16) // as in production: concurrent inserts share commits
 	e := &env{t: t, pool: pool, rdb: rdb, prefix: prefix, keyring: kr,
-		keys: &countingKeys{Keys: postgres.NewKeys(pool)}, txs: &failingTxs{Transactions: postgres.NewTransactions(pool)},
+		keys: &countingKeys{Keys: postgres.NewKeys(pool)}, txs: &failingTxs{Transactions: txs},
 		settings: postgres.NewSettings(pool), idem: wtredis.NewIdempotency(rdb, prefix)}
 	start := time.Now()
 	e.now.Store(&start)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
@@ -13,35 +16,167 @@ import (
 )
 
 // Transactions stores ingested transactions.
-type Transactions struct{ pool *pgxpool.Pool }
+//
+// With StartBatching, concurrent inserts are grouped: a worker takes the
+// inserts waiting at that moment (up to the batch size) and sends them in one
+// pipeline, which Postgres runs as one implicit transaction with one commit
+// (one WAL flush instead of one per row). A row whose reference exists is
+// skipped by ON CONFLICT and answered ErrDuplicateReference; any other error
+// rolls the whole batch back, and its rows are then inserted one by one, so
+// a row's failure is only ever its own. Every caller gets its answer only
+// after the commit.
+type Transactions struct {
+	pool    *pgxpool.Pool
+	reqs    chan *insertReq
+	stopped chan struct{}
+}
 
-// NewTransactions returns the transaction store.
+type insertReq struct {
+	row  *ingest.StoredTx
+	done chan error
+}
+
+// NewTransactions returns the transaction store (one transaction per
+// insert until StartBatching).
 func NewTransactions(pool *pgxpool.Pool) *Transactions { return &Transactions{pool: pool} }
+
+// batchTimeout bounds one batch's Postgres work.
+const batchTimeout = 10 * time.Second
+
+// StartBatching starts workers that group inserts into batches of at most
+// size rows, until ctx ends (inserts then go one by one). Call it once,
+// before the store is used.
+func (s *Transactions) StartBatching(ctx context.Context, workers, size int) {
+	s.reqs = make(chan *insertReq) // unbuffered: a taken request is always finished
+	s.stopped = make(chan struct{})
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case r := <-s.reqs:
+					s.runBatch(s.collect(r, max(size, 1)))
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(s.stopped) }()
+}
+
+// collect returns first and the requests already waiting, up to size.
+func (s *Transactions) collect(first *insertReq, size int) []*insertReq {
+	batch := []*insertReq{first}
+	for len(batch) < size {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (s *Transactions) runBatch(batch []*insertReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	rows := make([]*ingest.StoredTx, len(batch))
+	for i, r := range batch {
+		rows[i] = r.row
+	}
+	for i, err := range s.insertBatch(ctx, rows) {
+		batch[i].done <- err
+	}
+}
 
 const (
 	sqlInsertTx = `INSERT INTO transactions (id, org_id, api_key_id, reference, amount, currency, channel, transaction_type,
 transaction_category, occurred_at, sender_id, receiver_id, payload, outcome, risk_score, reasons, idempotency_key,
 fingerprint, response, received_at)
-VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20)`
+VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20)
+ON CONFLICT ON CONSTRAINT transactions_org_reference_key DO NOTHING`
 	txColumns = `seq, id, org_id, api_key_id, reference, amount::text, currency, channel, transaction_type, transaction_category,
 occurred_at, sender_id, receiver_id, outcome, risk_score, reasons, idempotency_key, fingerprint, response, received_at`
 	sqlByReference = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND reference = $2`
 	sqlListTx      = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND ($2 = 0 OR seq < $2) ORDER BY seq DESC LIMIT $3`
 )
 
-// Insert stores t.
+// Insert stores t; ErrDuplicateReference when the org has its reference.
+// Once a batch worker has the row, Insert waits for the batch's outcome
+// whatever happens to ctx: the caller must know whether the row committed.
 func (s *Transactions) Insert(ctx context.Context, t *ingest.StoredTx) error {
-	x := t.Tx
-	_, err := s.pool.Exec(ctx, sqlInsertTx, t.ID, t.OrgID, t.APIKeyID, x.Reference, string(x.Amount), x.Currency, x.Channel,
-		x.TransactionType, x.TransactionCategory, x.Timestamp, x.Sender.ID, x.Receiver.ID, string(t.Payload),
-		t.Decision.Outcome, t.Decision.RiskScore, t.Decision.Reasons, t.IdempotencyKey, t.Fingerprint, t.Response, t.ReceivedAt)
-	if pgdb.IsUniqueViolation(err, "transactions_org_reference_key") {
-		return ingest.ErrDuplicateReference
+	if s.reqs == nil {
+		return s.insertOne(ctx, t)
 	}
-	if err != nil {
+	r := &insertReq{row: t, done: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+		return <-r.done
+	case <-s.stopped:
+		return s.insertOne(ctx, t)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func insertArgs(t *ingest.StoredTx) []any {
+	x := t.Tx
+	return []any{t.ID, t.OrgID, t.APIKeyID, x.Reference, string(x.Amount), x.Currency, x.Channel,
+		x.TransactionType, x.TransactionCategory, x.Timestamp, x.Sender.ID, x.Receiver.ID, string(t.Payload),
+		t.Decision.Outcome, t.Decision.RiskScore, t.Decision.Reasons, t.IdempotencyKey, t.Fingerprint, t.Response, t.ReceivedAt}
+}
+
+func (s *Transactions) insertOne(ctx context.Context, t *ingest.StoredTx) error {
+	tag, err := s.pool.Exec(ctx, sqlInsertTx, insertArgs(t)...)
+	return insertOutcome(tag, err)
+}
+
+func insertOutcome(tag pgconn.CommandTag, err error) error {
+	switch {
+	case err == nil && tag.RowsAffected() == 0, pgdb.IsUniqueViolation(err, "transactions_org_reference_key"):
+		return ingest.ErrDuplicateReference
+	case err != nil:
 		return fmt.Errorf("insert transaction: %w", err)
 	}
 	return nil
+}
+
+// insertBatch stores rows in one implicit transaction and returns each
+// row's outcome; when the batch fails as a whole, rows are retried one by
+// one (a row the failed batch did commit meets its own reference then, and
+// the service tells its own row from another's).
+func (s *Transactions) insertBatch(ctx context.Context, rows []*ingest.StoredTx) []error {
+	errs := make([]error, len(rows))
+	if len(rows) == 1 {
+		errs[0] = s.insertOne(ctx, rows[0])
+		return errs
+	}
+	b := &pgx.Batch{}
+	for _, t := range rows {
+		b.Queue(sqlInsertTx, insertArgs(t)...)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	var failed error
+	for i := range rows {
+		tag, err := br.Exec()
+		if err != nil {
+			failed = err
+			break
+		}
+		errs[i] = insertOutcome(tag, nil)
+	}
+	if err := br.Close(); failed == nil {
+		failed = err
+	}
+	if failed == nil {
+		return errs
+	}
+	for i, t := range rows {
+		errs[i] = s.insertOne(ctx, t)
+	}
+	return errs
 }
 
 func scanTx(row pgx.Row) (*ingest.StoredTx, error) {
