@@ -1,6 +1,7 @@
 package grpcapi_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -40,6 +41,9 @@ func TestIngestRefusesUnstorableAndDuplicatedBodies(t *testing.T) {
 		{"duplicate receiver.name", bodyWith("R-1", "1", "", `"name":"Bo"`, `"name":"Bo","name":"Al"`), []string{"receiver.name:duplicate_key"}},
 		{"duplicate device.ipAddress", bodyWith("R-1", "1", `"device":{"ipAddress":"10.0.0.1","ipAddress":"10.0.0.2"}`), []string{"device.ipAddress:duplicate_key"}},
 		{"duplicate in metadata", bodyWith("R-1", "1", `"metadata":{"a":{"b":1,"b":2}}`), []string{"metadata.a.b:duplicate_key"}},
+		// Regression: Postgres refused these values after validation (500s).
+		{"number beyond Postgres numeric in metadata", bodyWith("R-1", "1", `"metadata":{"a":1e1000000}`), []string{"metadata.a:out_of_range"}},
+		{"timestamp in year 0 UTC", bodyWith("R-1", "1", "", "2026-12-01T10:00:00.000Z", "0001-01-01T00:00:00+01:00"), []string{"timestamp:out_of_range"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.ingest("org-a", "k-"+tt.name, tt.body)
@@ -53,6 +57,18 @@ func TestIngestRefusesUnstorableAndDuplicatedBodies(t *testing.T) {
 	// No idempotency record was left: a fixed body may reuse a key.
 	_, err := e.ingest("org-a", "k-duplicate amount", body("R-1", "1"))
 	require.NoError(t, err)
+}
+
+func TestIngestStoresNumbersAndTimestampsAtTheBounds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	meta := `"metadata":{"a":1e1000,"b":-1E-1000,"c":0.` + strings.Repeat("9", 998) + `}`
+	for i, ts := range []string{"0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"} {
+		b := bodyWith(fmt.Sprintf("R-%d", i), "1", meta, "2026-12-01T10:00:00.000Z", ts)
+		_, err := e.ingest("org-a", fmt.Sprintf("k-%d", i), b)
+		require.NoError(t, err, ts)
+	}
+	require.Equal(t, 2, e.rows("org-a"))
 }
 
 func TestDuplicateKeyBodyIsNotReplayedAsTheStoredOne(t *testing.T) {

@@ -147,9 +147,14 @@ func decode(root *node) (*Transaction, error) {
 	t.TransactionCategory = d.token(root, "transactionCategory")
 	if ts := d.str(root, "timestamp", "timestamp", true, 64); ts != "" {
 		parsed, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil {
+		switch {
+		case err != nil:
 			d.bad("timestamp", ReasonInvalid)
-		} else {
+		case parsed.UTC().Year() < 1 || parsed.UTC().Year() > 9999:
+			// Years 0000 and 9999 with an offset leave the range that
+			// Postgres and protobuf timestamps share.
+			d.bad("timestamp", ReasonOutOfRange)
+		default:
 			t.Timestamp = parsed.UTC()
 		}
 	}

@@ -235,6 +235,13 @@ func TestDecodeRefusesUnstorableAndDuplicated(t *testing.T) {
 		{"duplicate in metadata", withMeta(`{"a":1,"a":2}`), []string{"metadata.a:" + ReasonDuplicateKey}},
 		{"duplicate deep in metadata", withMeta(`{"a":[{"b":1,"c":2,"b":3}]}`), []string{"metadata.a[0].b:" + ReasonDuplicateKey}},
 		{"duplicate object member", head + parties + `,"sender":{"id":"C-1"}}`, []string{"sender:" + ReasonDuplicateKey}},
+		// Regression: Postgres' numeric refused these inside the jsonb payload (a 500).
+		{"huge number in metadata", withMeta(`{"a":1e1000000}`), []string{"metadata.a:" + ReasonOutOfRange}},
+		{"tiny number in metadata", withMeta(`{"a":[1e-16384]}`), []string{"metadata.a[0]:" + ReasonOutOfRange}},
+		{"exponent with leading zeros", withMeta(`{"a":-1E+0001001}`), []string{"metadata.a:" + ReasonOutOfRange}},
+		{"exponent too long to parse", withMeta(`{"a":1E+999999999999999999999}`), []string{"metadata.a:" + ReasonOutOfRange}},
+		{"too many digits", withMeta(`{"a":0.` + strings.Repeat("1", 1000) + `}`), []string{"metadata.a:" + ReasonOutOfRange}},
+		{"huge amount", with("amount", `1e400000`), []string{"amount:" + ReasonOutOfRange}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Decode([]byte(tt.body))
@@ -248,6 +255,42 @@ func TestDecodeRefusesUnstorableAndDuplicated(t *testing.T) {
 			require.Equal(t, tt.want, got)
 			_, ok = Fingerprint([]byte(tt.body))
 			require.False(t, ok, "a refused body has no canonical fingerprint")
+		})
+	}
+}
+
+func TestDecodeAcceptsNumbersAtTheBounds(t *testing.T) {
+	for _, meta := range []string{`{"a":1e1000}`, `{"a":-1E-1000}`, `{"a":1e+0001000}`, `{"a":0.` + strings.Repeat("9", 998) + `}`} {
+		_, err := Decode([]byte(withMeta(meta)))
+		require.NoError(t, err, "%.40s", meta)
+	}
+}
+
+// Regression: a timestamp that is year 0 in UTC was stored, and the
+// transaction list then failed to encode it (a 500 for the whole page).
+func TestDecodeTimestampRange(t *testing.T) {
+	for _, tt := range []struct {
+		ts     string
+		reason string
+	}{
+		{"0000-01-01T00:00:00Z", ReasonOutOfRange},
+		{"0001-01-01T00:00:00+01:00", ReasonOutOfRange},
+		{"9999-12-31T23:59:59-01:00", ReasonOutOfRange},
+		{"0001-01-01T00:00:00Z", ""},
+		{"9999-12-31T23:59:59.999Z", ""},
+		{"2026-12-01T10:00:00+01:00", ""},
+	} {
+		t.Run(tt.ts, func(t *testing.T) {
+			tx, err := Decode([]byte(with("timestamp", `"`+tt.ts+`"`)))
+			if tt.reason == "" {
+				require.NoError(t, err)
+				want, _ := time.Parse(time.RFC3339Nano, tt.ts)
+				require.True(t, want.Equal(tx.Timestamp))
+				return
+			}
+			e, ok := apperr.As(err)
+			require.True(t, ok, "err %v", err)
+			require.Equal(t, []apperr.FieldViolation{{Field: "timestamp", Reason: tt.reason}}, e.Fields)
 		})
 	}
 }

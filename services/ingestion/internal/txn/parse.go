@@ -122,8 +122,12 @@ func (p *parser) value(path string, depth int) (*node, bool) {
 		}
 		return n, ok
 	case c == '-' || c >= '0' && c <= '9':
-		if !p.number() {
+		ok, storable := p.number()
+		if !ok {
 			return nil, false
+		}
+		if !storable {
+			p.bad(path, ReasonOutOfRange)
 		}
 		return &node{kind: kindNumber, raw: p.b[start:p.i]}, true
 	default:
@@ -253,36 +257,55 @@ func (p *parser) array(path string, depth int) (*node, bool) {
 	}
 }
 
-// number consumes a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (p *parser) number() bool {
+// Bounds of a number Postgres is sure to store in jsonb (its numeric type
+// fails beyond about 1e131072 or 1e-16383, as a 500 would show).
+const (
+	maxNumberDigits   = 1000
+	maxNumberExponent = 1000
+)
+
+// number consumes a JSON number, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?;
+// storable is false when it has more than maxNumberDigits digits or an
+// exponent beyond ±maxNumberExponent.
+func (p *parser) number() (ok, storable bool) {
 	b := p.b
 	if p.i < len(b) && b[p.i] == '-' {
 		p.i++
 	}
+	digits := 0
 	switch {
 	case p.i < len(b) && b[p.i] == '0':
 		p.i++
+		digits = 1
 	case p.i < len(b) && b[p.i] >= '1' && b[p.i] <= '9':
-		p.digits()
+		digits = p.digits()
 	default:
-		return false
+		return false, false
 	}
 	if p.i < len(b) && b[p.i] == '.' {
 		p.i++
-		if p.digits() == 0 {
-			return false
+		n := p.digits()
+		if n == 0 {
+			return false, false
 		}
+		digits += n
 	}
+	storable = digits <= maxNumberDigits
 	if p.i < len(b) && (b[p.i] == 'e' || b[p.i] == 'E') {
 		p.i++
 		if p.i < len(b) && (b[p.i] == '+' || b[p.i] == '-') {
 			p.i++
 		}
+		from := p.i
 		if p.digits() == 0 {
-			return false
+			return false, false
+		}
+		exp := bytes.TrimLeft(b[from:p.i], "0")
+		if len(exp) > 4 || len(exp) == 4 && string(exp) > "1000" {
+			storable = false
 		}
 	}
-	return true
+	return true, storable
 }
 
 func (p *parser) digits() int {

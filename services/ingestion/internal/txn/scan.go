@@ -7,10 +7,12 @@ import (
 	"unicode/utf8"
 )
 
-// Reasons of the structural checks every string of the body goes through.
+// Reasons of the structural checks every key, string and number of the body
+// goes through.
 const (
 	ReasonDuplicateKey     = "duplicate_key"
 	ReasonInvalidCharacter = "invalid_character"
+	ReasonOutOfRange       = "out_of_range"
 )
 
 // memberPath names member key of the object at path. A character a client
