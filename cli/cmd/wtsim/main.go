@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"syscall"
@@ -73,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.DurationVar(&l.Duration, "duration", 30*time.Second, "how long to send")
 		fs.IntVar(&l.Concurrency, "concurrency", 8, "concurrent clients")
 		fs.Float64Var(&l.DupRatio, "dup-ratio", 0.1, "share of sends that repeat an earlier transaction with its idempotency-key (0-1)")
-		fs.Uint64Var(&l.Seed, "seed", 1, "seed of the transactions and their idempotency keys (same seed, same traffic)")
+		fs.Uint64Var(&l.Seed, "seed", 0, "seed of the transactions and their idempotency keys (same seed, same traffic; 0: a fresh one, printed)")
 		fs.IntVar(&l.MaxAttempts, "max-attempts", 8, "attempts per send before giving up (timeouts, 5xx, 409 in progress, 429)")
 		if err := parse(fs, rest, c); err != nil {
 			return 2
@@ -81,6 +82,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if l.Concurrency < 1 || l.Rate < 0 || l.DupRatio < 0 || l.DupRatio > 1 || l.Duration <= 0 || l.MaxAttempts < 1 {
 			fmt.Fprintln(stderr, "wtsim: --concurrency >= 1, --rate >= 0, --dup-ratio in [0,1], --duration > 0 and --max-attempts >= 1 are required")
 			return 2
+		}
+		if l.Seed == 0 {
+			// A fresh seed by default: a second run against the same org
+			// must send new transactions, not replays of the first run's.
+			l.Seed = rand.Uint64N(1<<53-1) + 1
 		}
 		l.Client = c
 		rep, err := runLoad(ctx, l, stdout)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,4 +64,35 @@ func TestLoadFailsWhenNothingIsAccepted(t *testing.T) {
 	code := run([]string{"load", "--base", srv.URL, "--api-key", "wt_test_x", "--rate", "50", "--duration", "200ms", "--concurrency", "2"}, &out, &errOut)
 	require.Equal(t, 1, code, "stdout: %s\nstderr: %s", out.String(), errOut.String())
 	require.Contains(t, out.String(), "result      FAIL")
+}
+
+// Regression: the seed defaulted to 1, so a second `wtsim load` against the
+// same org replayed the first run's transactions and failed.
+func TestLoadSeedsAFreshRunByDefault(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("idempotency-key"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":"invalid_api_key","message":"no","details":{},"requestId":"r"}`))
+	}))
+	defer srv.Close()
+	firstKey := func(extra ...string) string {
+		mu.Lock()
+		seen = nil
+		mu.Unlock()
+		var out, errOut bytes.Buffer
+		args := append([]string{"load", "--base", srv.URL, "--api-key", "wt_test_x", "--rate", "20", "--duration", "100ms",
+			"--concurrency", "1", "--dup-ratio", "0", "--max-attempts", "1"}, extra...)
+		run(args, &out, &errOut)
+		mu.Lock()
+		defer mu.Unlock()
+		require.NotEmpty(t, seen, "stdout: %s\nstderr: %s", out.String(), errOut.String())
+		return seen[0]
+	}
+	require.NotEqual(t, firstKey(), firstKey(), "two default runs send different transactions")
+	require.Equal(t, firstKey("--seed", "5"), firstKey("--seed", "5"), "a given seed sends the same traffic")
 }
