@@ -121,6 +121,11 @@ func New(o Options) *Verifier {
 // Lookups is how many times the ingestion service was asked.
 func (v *Verifier) Lookups() int64 { return v.lookups.Load() }
 
+// Caching reports whether verifications are cached: only while the
+// invalidation subscription is confirmed (so never before Run has
+// subscribed, and not while it reconnects).
+func (v *Verifier) Caching() bool { return v.healthy.Load() }
+
 // Run listens for invalidations until ctx ends, resubscribing after a
 // failure. The cache is used only while the subscription is confirmed.
 func (v *Verifier) Run(ctx context.Context) {

@@ -148,6 +148,12 @@ func startStack(t *testing.T) *stack {
 	vdone := make(chan struct{})
 	go func() { v.Run(ctx); close(vdone) }()
 	t.Cleanup(func() { cancel(); <-vdone })
+	// Regression (flaked in CI): tests that count look-ups ran before the
+	// invalidation subscription was up, when nothing is cached yet.
+	for deadline := time.Now().Add(5 * time.Second); !v.Caching(); {
+		require.True(t, time.Now().Before(deadline), "the key cache never came up")
+		time.Sleep(5 * time.Millisecond)
+	}
 	h := ingest.New(ingest.Options{Keyring: keyring, Ingestion: client, Keys: v, MaxBody: 4096, Logger: log})
 	srv := httptest.NewServer(edge.Middleware(edge.Options{Logger: log, MaxBodyBytes: 1 << 20})(h))
 	t.Cleanup(srv.Close)
