@@ -62,11 +62,13 @@ func run(ctx context.Context, cfg config.Config) error {
 
 	txs := postgres.NewTransactions(pool)
 	txs.StartBatching(ctx, cfg.InsertWorkers, cfg.InsertBatch)
+	idem := wtredis.NewIdempotency(rdb, cfg.RedisKeyPrefix)
+	idem.StartPipelining(ctx, cfg.RedisPipelines, cfg.RedisPipeline)
 	svc := ingest.New(ingest.Options{
 		Keys:        postgres.NewKeys(pool),
 		Settings:    postgres.NewSettings(pool),
 		Txs:         txs,
-		Idempotency: wtredis.NewIdempotency(rdb, cfg.RedisKeyPrefix),
+		Idempotency: idem,
 		Events:      wtredis.NewEvents(rdb, cfg.RedisKeyPrefix),
 		Usage:       wtredis.NewUsage(rdb, cfg.RedisKeyPrefix),
 		Hasher:      hasher,

@@ -26,6 +26,8 @@ type Config struct {
 	UsageFlushEvery  time.Duration
 	InsertWorkers    int
 	InsertBatch      int
+	RedisPipelines   int
+	RedisPipeline    int
 	LogLevel         string
 	Pprof            bool
 }
@@ -52,6 +54,8 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Duration(&c.UsageFlushEvery, "usage-flush-every", 20*time.Second, "how often API key lastUsedAt notes move from Redis to Postgres")
 	s.Int(&c.InsertWorkers, "insert-workers", 4, "workers that write transactions, each one Postgres transaction at a time")
 	s.Int(&c.InsertBatch, "insert-batch", 64, "most transactions one worker commits together (1: one commit per transaction)")
+	s.Int(&c.RedisPipelines, "redis-pipelines", 4, "idempotency pipelines in flight at once")
+	s.Int(&c.RedisPipeline, "redis-pipeline", 64, "most idempotency script calls sent to Redis in one pipeline (1: one round trip per call)")
 	s.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	s.Bool(&c.Pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin address")
 	if err := s.Parse(args); err != nil {
@@ -84,6 +88,9 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	}
 	if c.InsertWorkers < 1 || c.InsertWorkers > c.PostgresMaxConns || c.InsertBatch < 1 || c.InsertBatch > 1000 {
 		errs = append(errs, fmt.Errorf("--insert-workers %d (1 to --postgres-max-conns) or --insert-batch %d (1-1000) out of range", c.InsertWorkers, c.InsertBatch))
+	}
+	if c.RedisPipelines < 1 || c.RedisPipelines > c.RedisPoolSize || c.RedisPipeline < 1 || c.RedisPipeline > 1000 {
+		errs = append(errs, fmt.Errorf("--redis-pipelines %d (1 to --redis-pool-size) or --redis-pipeline %d (1-1000) out of range", c.RedisPipelines, c.RedisPipeline))
 	}
 	if c.IdempotencyLease < 500*time.Millisecond || c.IdempotencyLease > time.Minute {
 		errs = append(errs, fmt.Errorf("--idempotency-lease %s: want 500ms-1m", c.IdempotencyLease))

@@ -118,7 +118,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 	hasher, err := apikey.NewHasher(pepper)
 	require.NoError(t, err)
 	txs := postgres.NewTransactions(pool)
-	txs.StartBatching(t.Context(), 4, 16) // as in production: concurrent inserts share commits
+	idem := wtredis.NewIdempotency(svcRedis, prefix)
+	idem.StartPipelining(t.Context(), 4, 16) // as in production
+	txs.StartBatching(t.Context(), 4, 16)    // as in production: concurrent inserts share commits
 	e := &env{t: t, pool: pool, rdb: rdb, prefix: prefix, keyring: kr,
 		keys: &countingKeys{Keys: postgres.NewKeys(pool)}, txs: &failingTxs{Transactions: txs},
 		settings: postgres.NewSettings(pool), idem: wtredis.NewIdempotency(rdb, prefix)}
@@ -127,7 +129,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	log := logging.New(testWriter{t}, "ingestion-test", "warn")
 	e.svc = ingest.New(ingest.Options{
 		Keys: e.keys, Settings: e.settings, Txs: e.txs,
-		Idempotency: wtredis.NewIdempotency(svcRedis, prefix),
+		Idempotency: idem,
 		Events:      wtredis.NewEvents(svcRedis, prefix),
 		Usage:       wtredis.NewUsage(svcRedis, prefix),
 		Hasher:      hasher, Logger: log, Lease: o.lease,

@@ -35,6 +35,7 @@ var (
 type Idempotency struct {
 	c    goredis.UniversalClient
 	keys Keys
+	pipe *pipeliner // nil: one round trip per call
 }
 
 // NewIdempotency returns the idempotency store.
@@ -43,6 +44,13 @@ func NewIdempotency(c goredis.UniversalClient, prefix string) *Idempotency {
 }
 
 func claimValue(a ingest.BeginArgs) string { return "C" + a.Fingerprint + a.Owner }
+
+// StartPipelining sends the scripts of concurrent calls to Redis in
+// pipelines of at most size (see pipeline.go), with workers pipelines in
+// flight, until ctx ends. Call it once, before the store is used.
+func (s *Idempotency) StartPipelining(ctx context.Context, workers, size int) {
+	s.pipe = startPipeliner(ctx, s.c, workers, size)
+}
 
 // Begin applies the rate limit, then returns the record, the foreign claim
 // or (when a.Claim) a fresh claim for a.Owner with the sender's velocity.
@@ -58,7 +66,7 @@ func (s *Idempotency) Begin(ctx context.Context, a ingest.BeginArgs) (ingest.Beg
 			velKey = s.keys.Velocity(a.OrgID, a.SenderID)
 		}
 	}
-	res, err := beginScript.Run(ctx, s.c, []string{s.keys.Rate(a.OrgID), s.keys.Idem(a.OrgID, a.Key), velKey},
+	res, err := s.pipe.run(ctx, s.c, beginScript, []string{s.keys.Rate(a.OrgID), s.keys.Idem(a.OrgID, a.Key), velKey},
 		interval, max(a.Burst, 1), claimValue(a), a.Lease.Milliseconds(), claim, a.Member, a.Window.Milliseconds()).StringSlice()
 	if err != nil {
 		return ingest.BeginResult{}, fmt.Errorf("idempotency begin: %w", err)
@@ -99,7 +107,7 @@ func (s *Idempotency) Begin(ctx context.Context, a ingest.BeginArgs) (ingest.Beg
 // Complete turns the owner's claim into the record for 24 hours.
 func (s *Idempotency) Complete(ctx context.Context, a ingest.BeginArgs, status int, body []byte) (bool, error) {
 	record := fmt.Sprintf("D%s%03d%s", a.Fingerprint, status, body)
-	n, err := completeScript.Run(ctx, s.c, []string{s.keys.Idem(a.OrgID, a.Key)}, claimValue(a), record,
+	n, err := s.pipe.run(ctx, s.c, completeScript, []string{s.keys.Idem(a.OrgID, a.Key)}, claimValue(a), record,
 		ingest.IdempotencyRetention.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("idempotency complete: %w", err)
@@ -109,7 +117,7 @@ func (s *Idempotency) Complete(ctx context.Context, a ingest.BeginArgs, status i
 
 // Release drops the owner's claim.
 func (s *Idempotency) Release(ctx context.Context, a ingest.BeginArgs) error {
-	if err := releaseScript.Run(ctx, s.c, []string{s.keys.Idem(a.OrgID, a.Key)}, claimValue(a)).Err(); err != nil {
+	if err := s.pipe.run(ctx, s.c, releaseScript, []string{s.keys.Idem(a.OrgID, a.Key)}, claimValue(a)).Err(); err != nil {
 		return fmt.Errorf("idempotency release: %w", err)
 	}
 	return nil

@@ -1,0 +1,116 @@
+package redis
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// With StartPipelining, the scripts of concurrent ingestions are sent to
+// Redis together: a worker takes the calls waiting at that moment (up to the
+// batch size) and writes them as one pipeline, so a busy service pays one
+// write and one read per batch instead of per call, and Redis likewise.
+// Each script still runs atomically on its own, in arrival order; a caller
+// gets its own reply, exactly as from a direct call.
+
+// pipelineTimeout bounds one batch's round trip.
+const pipelineTimeout = 5 * time.Second
+
+type scriptCall struct {
+	script *goredis.Script
+	keys   []string
+	args   []any
+	cmd    *goredis.Cmd
+	done   chan struct{}
+}
+
+type pipeliner struct {
+	c       goredis.UniversalClient
+	reqs    chan *scriptCall
+	stopped chan struct{}
+}
+
+func startPipeliner(ctx context.Context, c goredis.UniversalClient, workers, size int) *pipeliner {
+	p := &pipeliner{c: c, reqs: make(chan *scriptCall), stopped: make(chan struct{})}
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case first := <-p.reqs:
+					p.exec(p.collect(first, max(size, 1)))
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(p.stopped) }()
+	return p
+}
+
+func (p *pipeliner) collect(first *scriptCall, size int) []*scriptCall {
+	batch := []*scriptCall{first}
+	for len(batch) < size {
+		select {
+		case c := <-p.reqs:
+			batch = append(batch, c)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (p *pipeliner) exec(batch []*scriptCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), pipelineTimeout)
+	defer cancel()
+	if len(batch) == 1 {
+		c := batch[0]
+		c.cmd = c.script.Run(ctx, p.c, c.keys, c.args...)
+		close(c.done)
+		return
+	}
+	pipe := p.c.Pipeline()
+	for _, c := range batch {
+		_ = pipe.Process(ctx, c.cmd) // queued; errors arrive on the command
+	}
+	_, _ = pipe.Exec(ctx) // each command carries its own outcome
+	for _, c := range batch {
+		if goredis.HasErrorPrefix(c.cmd.Err(), "NOSCRIPT") {
+			// The script is not cached on this server yet (first use, a
+			// restart, a failover): Run loads it.
+			c.cmd = c.script.Run(ctx, p.c, c.keys, c.args...)
+		}
+		close(c.done)
+	}
+}
+
+// run runs script with keys and args, through the pipeline when one runs.
+// Once a worker has the call, run waits for its reply whatever happens to
+// ctx: the caller must know whether a claim was taken or a record written.
+func (p *pipeliner) run(ctx context.Context, c goredis.UniversalClient, script *goredis.Script, keys []string, args ...any) *goredis.Cmd {
+	if p == nil {
+		return script.Run(ctx, c, keys, args...)
+	}
+	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
+	cmdArgs = append(cmdArgs, "evalsha", script.Hash(), len(keys))
+	for _, k := range keys {
+		cmdArgs = append(cmdArgs, k)
+	}
+	cmdArgs = append(cmdArgs, args...)
+	call := &scriptCall{script: script, keys: keys, args: args, cmd: goredis.NewCmd(ctx, cmdArgs...), done: make(chan struct{})}
+	select {
+	case p.reqs <- call:
+		<-call.done
+		return call.cmd
+	case <-p.stopped:
+		return script.Run(ctx, c, keys, args...)
+	case <-ctx.Done():
+		cmd := goredis.NewCmd(ctx)
+		cmd.SetErr(ctx.Err())
+		return cmd
+	}
+}
