@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/watchtower/authplane/platform/pgdb"
+	"github.com/watchtower/authplane/services/ingestion/internal/batch"
 	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
 	"github.com/watchtower/authplane/services/ingestion/internal/txn"
 )
@@ -27,8 +27,7 @@ import (
 // after the commit.
 type Transactions struct {
 	pool    *pgxpool.Pool
-	reqs    chan *insertReq
-	stopped chan struct{}
+	batcher *batch.Batcher[*insertReq] // nil: one transaction per insert
 }
 
 type insertReq struct {
@@ -47,47 +46,18 @@ const batchTimeout = 10 * time.Second
 // size rows, until ctx ends (inserts then go one by one). Call it once,
 // before the store is used.
 func (s *Transactions) StartBatching(ctx context.Context, workers, size int) {
-	s.reqs = make(chan *insertReq) // unbuffered: a taken request is always finished
-	s.stopped = make(chan struct{})
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Go(func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case r := <-s.reqs:
-					s.runBatch(s.collect(r, max(size, 1)))
-				}
-			}
-		})
-	}
-	go func() { wg.Wait(); close(s.stopped) }()
+	s.batcher = batch.Start(ctx, workers, size, s.runBatch)
 }
 
-// collect returns first and the requests already waiting, up to size.
-func (s *Transactions) collect(first *insertReq, size int) []*insertReq {
-	batch := []*insertReq{first}
-	for len(batch) < size {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-func (s *Transactions) runBatch(batch []*insertReq) {
+func (s *Transactions) runBatch(reqs []*insertReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	rows := make([]*ingest.StoredTx, len(batch))
-	for i, r := range batch {
+	rows := make([]*ingest.StoredTx, len(reqs))
+	for i, r := range reqs {
 		rows[i] = r.row
 	}
 	for i, err := range s.insertBatch(ctx, rows) {
-		batch[i].done <- err
+		reqs[i].done <- err
 	}
 }
 
@@ -107,18 +77,18 @@ occurred_at, sender_id, receiver_id, outcome, risk_score, reasons, idempotency_k
 // Once a batch worker has the row, Insert waits for the batch's outcome
 // whatever happens to ctx: the caller must know whether the row committed.
 func (s *Transactions) Insert(ctx context.Context, t *ingest.StoredTx) error {
-	if s.reqs == nil {
+	if s.batcher == nil {
 		return s.insertOne(ctx, t)
 	}
 	r := &insertReq{row: t, done: make(chan error, 1)}
-	select {
-	case s.reqs <- r:
-		return <-r.done
-	case <-s.stopped:
+	taken, err := s.batcher.Submit(ctx, r)
+	switch {
+	case err != nil:
+		return err
+	case !taken:
 		return s.insertOne(ctx, t)
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	return <-r.done
 }
 
 func insertArgs(t *ingest.StoredTx) []any {

@@ -129,7 +129,7 @@ func TestBatchedInsertsUnderConcurrency(t *testing.T) {
 	// After the workers stop, inserts still go through, one by one.
 	cancel()
 	select {
-	case <-s.stopped:
+	case <-s.batcher.Stopped():
 	case <-time.After(5 * time.Second):
 		t.Fatal("workers did not stop")
 	}

@@ -2,15 +2,15 @@ package redis
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/watchtower/authplane/services/ingestion/internal/batch"
 )
 
 // With StartPipelining, the scripts of concurrent ingestions are sent to
-// Redis together: a worker takes the calls waiting at that moment (up to the
-// batch size) and writes them as one pipeline, so a busy service pays one
+// Redis together (package batch): a worker takes the calls waiting at that
+// moment (up to the batch size) and writes them as one pipeline, so a busy service pays one
 // write and one read per batch instead of per call, and Redis likewise.
 // Each script still runs atomically on its own, in arrival order; a caller
 // gets its own reply, exactly as from a direct call.
@@ -28,40 +28,13 @@ type scriptCall struct {
 
 type pipeliner struct {
 	c       goredis.UniversalClient
-	reqs    chan *scriptCall
-	stopped chan struct{}
+	batcher *batch.Batcher[*scriptCall]
 }
 
 func startPipeliner(ctx context.Context, c goredis.UniversalClient, workers, size int) *pipeliner {
-	p := &pipeliner{c: c, reqs: make(chan *scriptCall), stopped: make(chan struct{})}
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Go(func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case first := <-p.reqs:
-					p.exec(p.collect(first, max(size, 1)))
-				}
-			}
-		})
-	}
-	go func() { wg.Wait(); close(p.stopped) }()
+	p := &pipeliner{c: c}
+	p.batcher = batch.Start(ctx, workers, size, p.exec)
 	return p
-}
-
-func (p *pipeliner) collect(first *scriptCall, size int) []*scriptCall {
-	batch := []*scriptCall{first}
-	for len(batch) < size {
-		select {
-		case c := <-p.reqs:
-			batch = append(batch, c)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 func (p *pipeliner) exec(batch []*scriptCall) {
@@ -102,15 +75,15 @@ func (p *pipeliner) run(ctx context.Context, c goredis.UniversalClient, script *
 	}
 	cmdArgs = append(cmdArgs, args...)
 	call := &scriptCall{script: script, keys: keys, args: args, cmd: goredis.NewCmd(ctx, cmdArgs...), done: make(chan struct{})}
-	select {
-	case p.reqs <- call:
-		<-call.done
-		return call.cmd
-	case <-p.stopped:
-		return script.Run(ctx, c, keys, args...)
-	case <-ctx.Done():
+	taken, err := p.batcher.Submit(ctx, call)
+	switch {
+	case err != nil:
 		cmd := goredis.NewCmd(ctx)
-		cmd.SetErr(ctx.Err())
+		cmd.SetErr(err)
 		return cmd
+	case !taken:
+		return script.Run(ctx, c, keys, args...)
 	}
+	<-call.done
+	return call.cmd
 }

@@ -78,7 +78,7 @@ func TestPipelinedScriptsUnderConcurrency(t *testing.T) {
 	// After the workers stop, calls go straight to Redis.
 	cancel()
 	select {
-	case <-s.pipe.stopped:
+	case <-s.pipe.batcher.Stopped():
 	case <-time.After(5 * time.Second):
 		t.Fatal("pipeline workers did not stop")
 	}
