@@ -69,6 +69,16 @@ type parser struct {
 	b      []byte
 	i      int
 	fields []apperr.FieldViolation
+	// at is where the parser is: the member keys and element indexes down
+	// to the current value, turned into a field path only for a violation.
+	at []segment
+}
+
+// segment is one step of a field path: an object member or (index >= 0)
+// an array element.
+type segment struct {
+	key   string
+	index int
 }
 
 // parse returns the document's tree and its structural violations; ok is
@@ -79,7 +89,7 @@ func parse(body []byte) (root *node, violations []apperr.FieldViolation, ok bool
 	}
 	p := &parser{b: body}
 	p.space()
-	root, ok = p.value("", 0)
+	root, ok = p.value(0)
 	if !ok {
 		return nil, nil, false
 	}
@@ -90,8 +100,17 @@ func parse(body []byte) (root *node, violations []apperr.FieldViolation, ok bool
 	return root, p.fields, true
 }
 
-func (p *parser) bad(field, reason string) {
-	p.fields = append(p.fields, apperr.FieldViolation{Field: field, Reason: reason})
+// bad records a violation at the current path.
+func (p *parser) bad(reason string) {
+	var path string
+	for _, s := range p.at {
+		if s.index >= 0 {
+			path += "[" + strconv.Itoa(s.index) + "]"
+		} else {
+			path = memberPath(path, s.key)
+		}
+	}
+	p.fields = append(p.fields, apperr.FieldViolation{Field: path, Reason: reason})
 }
 
 func (p *parser) space() {
@@ -105,20 +124,20 @@ func (p *parser) space() {
 	}
 }
 
-func (p *parser) value(path string, depth int) (*node, bool) {
+func (p *parser) value(depth int) (*node, bool) {
 	if p.i >= len(p.b) {
 		return nil, false
 	}
 	start := p.i
 	switch c := p.b[p.i]; {
 	case c == '{':
-		return p.object(path, depth+1)
+		return p.object(depth + 1)
 	case c == '[':
-		return p.array(path, depth+1)
+		return p.array(depth + 1)
 	case c == '"':
 		n, ok := p.string()
 		if ok && !n.storable() {
-			p.bad(path, ReasonInvalidCharacter)
+			p.bad(ReasonInvalidCharacter)
 		}
 		return n, ok
 	case c == '-' || c >= '0' && c <= '9':
@@ -127,7 +146,7 @@ func (p *parser) value(path string, depth int) (*node, bool) {
 			return nil, false
 		}
 		if !storable {
-			p.bad(path, ReasonOutOfRange)
+			p.bad(ReasonOutOfRange)
 		}
 		return &node{kind: kindNumber, raw: p.b[start:p.i]}, true
 	default:
@@ -145,22 +164,19 @@ func (p *parser) value(path string, depth int) (*node, bool) {
 	}
 }
 
-func (p *parser) object(path string, depth int) (*node, bool) {
+func (p *parser) object(depth int) (*node, bool) {
 	if depth > maxDepth {
 		return nil, false
 	}
 	start := p.i
-	p.i++ // {
 	n := &node{kind: kindObject}
-	// Keys are checked for repeats by scanning the members, or through a
-	// set once there are many (a body of thousands of keys stays linear).
-	var seen map[string]struct{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
+	if p.open('}') {
 		n.raw = p.b[start:p.i]
 		return n, true
 	}
+	// Keys are checked for repeats by scanning the members, or through a
+	// set once there are many (a body of thousands of keys stays linear).
+	var seen map[string]struct{}
 	for {
 		p.space()
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
@@ -170,18 +186,18 @@ func (p *parser) object(path string, depth int) (*node, bool) {
 		if !ok {
 			return nil, false
 		}
-		kpath := memberPath(path, k.str)
 		var repeated bool
 		if seen != nil {
 			_, repeated = seen[k.str]
 		} else {
 			repeated = n.get(k.str) != nil
 		}
+		p.at = append(p.at, segment{key: k.str, index: -1})
 		switch {
 		case !k.storable():
-			p.bad(kpath, ReasonInvalidCharacter)
+			p.bad(ReasonInvalidCharacter)
 		case repeated:
-			p.bad(kpath, ReasonDuplicateKey)
+			p.bad(ReasonDuplicateKey)
 		}
 		if seen == nil && len(n.members) >= 16 {
 			seen = make(map[string]struct{}, 64)
@@ -198,63 +214,77 @@ func (p *parser) object(path string, depth int) (*node, bool) {
 		}
 		p.i++
 		p.space()
-		v, ok := p.value(kpath, depth)
+		v, ok := p.value(depth)
 		if !ok {
 			return nil, false
 		}
+		p.at = p.at[:len(p.at)-1]
 		n.members = append(n.members, member{key: k.str, val: v})
-		p.space()
-		if p.i >= len(p.b) {
+		if end, ok := p.next('}'); !ok {
 			return nil, false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		} else if end {
 			n.raw = p.b[start:p.i]
 			return n, true
-		default:
-			return nil, false
 		}
 	}
 }
 
-func (p *parser) array(path string, depth int) (*node, bool) {
+func (p *parser) array(depth int) (*node, bool) {
 	if depth > maxDepth {
 		return nil, false
 	}
 	start := p.i
-	p.i++ // [
 	n := &node{kind: kindArray}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
-		p.i++
+	if p.open(']') {
 		n.raw = p.b[start:p.i]
 		return n, true
 	}
 	for {
 		p.space()
-		v, ok := p.value(path+"["+strconv.Itoa(len(n.elems))+"]", depth)
+		p.at = append(p.at, segment{index: len(n.elems)})
+		v, ok := p.value(depth)
 		if !ok {
 			return nil, false
 		}
+		p.at = p.at[:len(p.at)-1]
 		n.elems = append(n.elems, v)
-		p.space()
-		if p.i >= len(p.b) {
+		if end, ok := p.next(']'); !ok {
 			return nil, false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		} else if end {
 			n.raw = p.b[start:p.i]
 			return n, true
-		default:
-			return nil, false
 		}
 	}
+}
+
+// open consumes a container's opening delimiter and the space after it; true
+// when the container is empty (its closing delimiter consumed too).
+func (p *parser) open(closing byte) bool {
+	p.i++
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == closing {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// next consumes what follows a member or element: a comma (more follow) or
+// the closing delimiter (end); ok is false on anything else.
+func (p *parser) next(closing byte) (end, ok bool) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, false
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, true
+	case closing:
+		p.i++
+		return true, true
+	}
+	return false, false
 }
 
 // Bounds of a number Postgres is sure to store in jsonb (its numeric type
