@@ -13,13 +13,16 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"io/fs"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
 )
 
@@ -134,4 +137,20 @@ func Keyring(tb testing.TB) (*principal.Keyring, string) {
 		tb.Fatal(err)
 	}
 	return kr, "test:" + base64.RawURLEncoding.EncodeToString(secret)
+}
+
+// PostgresPool returns a pool on a fresh database (see Postgres) whose
+// schema has migrations applied; the pool is closed when tb ends.
+func PostgresPool(tb testing.TB, schema string, migrations fs.FS, maxConns int32) *pgxpool.Pool {
+	tb.Helper()
+	ctx := context.Background()
+	pool, err := pgdb.Open(ctx, Postgres(tb), schema, maxConns)
+	if err != nil {
+		tb.Fatalf("testenv: open %s: %v", schema, err)
+	}
+	tb.Cleanup(pool.Close)
+	if err := pgdb.Migrate(ctx, pool, schema, migrations); err != nil {
+		tb.Fatalf("testenv: migrate %s: %v", schema, err)
+	}
+	return pool
 }

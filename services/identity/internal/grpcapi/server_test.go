@@ -16,7 +16,6 @@ import (
 	"github.com/watchtower/authplane/platform/apperr"
 	"github.com/watchtower/authplane/platform/grpcclient"
 	"github.com/watchtower/authplane/platform/grpcserver"
-	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/testenv"
 	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
@@ -126,10 +125,7 @@ func start(t testing.TB, o envOptions) *env {
 		t.Skip("needs Postgres")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pool, err := pgdb.Open(ctx, testenv.Postgres(t), migrations.Schema, 8)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS))
+	pool := testenv.PostgresPool(t, migrations.Schema, migrations.FS, 8)
 
 	real, err := argon2id.New(argon2id.DefaultParams, nil)
 	require.NoError(t, err)

@@ -21,12 +21,7 @@ func openPool(t *testing.T) *pgxpool.Pool {
 	if testing.Short() {
 		t.Skip("needs Postgres")
 	}
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, testenv.Postgres(t), migrations.Schema, 4)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS))
-	return pool
+	return testenv.PostgresPool(t, migrations.Schema, migrations.FS, 4)
 }
 
 var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/watchtower/authplane/platform/grpcserver"
 	"github.com/watchtower/authplane/platform/logging"
-	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/requestid"
 	"github.com/watchtower/authplane/platform/testenv"
@@ -104,11 +103,7 @@ var pepper = bytes.Repeat([]byte("p"), 32)
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, testenv.Postgres(t), migrations.Schema, 40)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS))
+	pool := testenv.PostgresPool(t, migrations.Schema, migrations.FS, 40)
 	rdb, prefix := testenv.Redis(t)
 	svcRedis := rdb
 	if o.deadRedis {
@@ -139,7 +134,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	ingestionv1.RegisterIngestionServiceServer(srv, grpcapi.New(e.svc))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	sctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = srv.ServeListener(sctx, lis); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })

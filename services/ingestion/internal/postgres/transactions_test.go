@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
-	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/testenv"
 	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
 	"github.com/watchtower/authplane/services/ingestion/internal/txn"
@@ -18,12 +17,7 @@ import (
 
 func newPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, testenv.Postgres(t), migrations.Schema, 16)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS))
-	return pool
+	return testenv.PostgresPool(t, migrations.Schema, migrations.FS, 16)
 }
 
 func row(org, id, ref, amount string) *ingest.StoredTx {
