@@ -43,7 +43,9 @@ func (i *interceptor) unary(ctx context.Context, req any, info *grpc.UnaryServer
 	if !requestid.Valid(rid) {
 		rid = requestid.New()
 	}
-	log := i.log.With("request_id", rid, "method", info.FullMethod)
+	// Attributes are formatted only if something is logged: a successful
+	// call logs nothing at the default level.
+	log := logging.WithLazyAttrs(i.log, slog.String("request_id", rid), slog.String("method", info.FullMethod))
 	ctx = requestid.NewContext(ctx, rid)
 
 	defer func() {
@@ -52,13 +54,9 @@ func (i *interceptor) unary(ctx context.Context, req any, info *grpc.UnaryServer
 			err = status.Error(codes.Internal, "internal error")
 			resp = nil
 		}
-		code := status.Code(err)
-		i.metrics.observe(info.FullMethod, code, time.Since(start))
-		lvl := slog.LevelInfo
-		if code == codes.Internal || code == codes.Unknown {
-			lvl = slog.LevelError
-		}
-		log.LogAttrs(ctx, lvl, "grpc call", slog.String("code", code.String()), slog.Duration("duration", time.Since(start)))
+		code, took := status.Code(err), time.Since(start)
+		i.metrics.observe(info.FullMethod, code, took)
+		log.LogAttrs(ctx, callLevel(code, took), "grpc call", slog.String("code", code.String()), slog.Duration("duration", took))
 	}()
 
 	if !exempt(info.FullMethod) {
@@ -67,7 +65,8 @@ func (i *interceptor) unary(ctx context.Context, req any, info *grpc.UnaryServer
 			log.Warn("call refused", "reason", aerr.Reason, "cause", aerr.Err)
 			return nil, toStatus(aerr)
 		}
-		log = log.With("principal_kind", p.GetKind().String(), "user_id", p.GetUserId(), "org_id", p.GetOrgId(), "api_key_id", p.GetApiKeyId(), "caller_service", p.GetService())
+		log = logging.WithLazyAttrs(log, slog.String("principal_kind", p.GetKind().String()), slog.String("user_id", p.GetUserId()),
+			slog.String("org_id", p.GetOrgId()), slog.String("api_key_id", p.GetApiKeyId()), slog.String("caller_service", p.GetService()))
 		ctx = principal.NewContext(ctx, p)
 	}
 	ctx = logging.NewContext(ctx, log)
@@ -76,6 +75,27 @@ func (i *interceptor) unary(ctx context.Context, req any, info *grpc.UnaryServer
 		err = i.mapError(ctx, log, err)
 	}
 	return resp, err
+}
+
+// SlowCall is the duration from which a successful call is logged at warn.
+const SlowCall = time.Second
+
+// callLevel is the level of a call's log line. A successful call is counted
+// by the metrics and logged at debug only: the gateway's access log already
+// has a line for every request, and this hop must stay cheap. Failures are
+// logged at info (the caller's mistake) or error (ours), slow successes at
+// warn.
+func callLevel(code codes.Code, took time.Duration) slog.Level {
+	switch code {
+	case codes.OK:
+		if took >= SlowCall {
+			return slog.LevelWarn
+		}
+		return slog.LevelDebug
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }
 
 // authorize verifies the signed principal and the method's access rule.
