@@ -36,6 +36,7 @@ func Main[C any](name string, load func(args []string) (C, *config.Set, error), 
 	out := logging.NewBufferedWriter(os.Stderr, 100*time.Millisecond)
 	log := logging.New(out, name, logLevel(cfg))
 	set.Log(log)
+	TuneGC(os.Getenv, log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = run(ctx, cfg, log)
 	stop()

@@ -47,6 +47,7 @@ func main() {
 	logOut := logging.NewBufferedWriter(os.Stderr, 100*time.Millisecond)
 	log := logging.New(logOut, "gateway", cfg.LogLevel)
 	set.Log(log)
+	service.TuneGC(os.Getenv, log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = run(ctx, cfg, log)
 	stop()
