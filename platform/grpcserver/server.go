@@ -24,6 +24,13 @@ type Options struct {
 	Registry prometheus.Registerer
 }
 
+// StreamWorkers is the number of long-lived goroutines that serve calls.
+// Without them every call starts a goroutine whose stack then grows (and is
+// copied) on the way through the interceptors, the handler and its client
+// libraries; a worker keeps its grown stack. A call that finds every worker
+// busy still gets a goroutine of its own, so this is not a concurrency cap.
+const StreamWorkers = 128
+
 // Server is a gRPC server with health and reflection registered.
 type Server struct {
 	*grpc.Server
@@ -43,6 +50,7 @@ func New(o Options) *Server {
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
 		grpc.MaxRecvMsgSize(4<<20),
+		grpc.NumStreamWorkers(StreamWorkers),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	hs := health.NewServer()
