@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,9 +20,9 @@ import (
 // Transactions stores ingested transactions.
 //
 // With StartBatching, concurrent inserts are grouped: a worker takes the
-// inserts waiting at that moment (up to the batch size) and sends them in one
-// pipeline, which Postgres runs as one implicit transaction with one commit
-// (one WAL flush instead of one per row). A row whose reference exists is
+// inserts waiting at that moment (up to the batch size) and sends them as
+// one multi-row INSERT, one statement with one commit (one WAL flush and one
+// executor start instead of one per row). A row whose reference exists is
 // skipped by ON CONFLICT and answered ErrDuplicateReference; any other error
 // rolls the whole batch back, and its rows are then inserted one by one, so
 // a row's failure is only ever its own. Every caller gets its answer only
@@ -62,11 +64,13 @@ func (s *Transactions) runBatch(reqs []*insertReq) {
 }
 
 const (
-	sqlInsertTx = `INSERT INTO transactions (id, org_id, api_key_id, reference, amount, currency, channel, transaction_type,
+	sqlInsertHead = `INSERT INTO transactions (id, org_id, api_key_id, reference, amount, currency, channel, transaction_type,
 transaction_category, occurred_at, sender_id, receiver_id, payload, outcome, risk_score, reasons, idempotency_key,
 fingerprint, response, received_at)
-VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20)
-ON CONFLICT ON CONSTRAINT transactions_org_reference_key DO NOTHING`
+VALUES `
+	sqlOnConflict = `ON CONFLICT ON CONSTRAINT transactions_org_reference_key DO NOTHING`
+	sqlInsertTx   = sqlInsertHead + `($1, $2, $3, $4, $5::numeric, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20)
+` + sqlOnConflict
 	txColumns = `seq, id, org_id, api_key_id, reference, amount::text, currency, channel, transaction_type, transaction_category,
 occurred_at, sender_id, receiver_id, outcome, risk_score, reasons, idempotency_key, fingerprint, response, received_at`
 	sqlByReference = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND reference = $2`
@@ -113,40 +117,88 @@ func insertOutcome(tag pgconn.CommandTag, err error) error {
 	return nil
 }
 
-// insertBatch stores rows in one implicit transaction and returns each
-// row's outcome; when the batch fails as a whole, rows are retried one by
-// one (a row the failed batch did commit meets its own reference then, and
-// the service tells its own row from another's).
+// insertBatch stores rows with one multi-row INSERT (one statement, one
+// commit) and returns each row's outcome: a row whose id the INSERT does not
+// return met an existing (org, reference), or an earlier row of the batch
+// with the same one (rows are inserted in order). When the statement fails
+// as a whole, rows are retried one by one, so a row's failure is only ever
+// its own.
 func (s *Transactions) insertBatch(ctx context.Context, rows []*ingest.StoredTx) []error {
 	errs := make([]error, len(rows))
 	if len(rows) == 1 {
 		errs[0] = s.insertOne(ctx, rows[0])
 		return errs
 	}
-	b := &pgx.Batch{}
+	args := make([]any, 0, len(rows)*insertColumns)
 	for _, t := range rows {
-		b.Queue(sqlInsertTx, insertArgs(t)...)
+		args = append(args, insertArgs(t)...)
 	}
-	br := s.pool.SendBatch(ctx, b)
-	var failed error
-	for i := range rows {
-		tag, err := br.Exec()
-		if err != nil {
-			failed = err
-			break
+	inserted := make(map[string]bool, len(rows))
+	dbRows, err := s.pool.Query(ctx, multiInsertSQL(len(rows)), args...)
+	if err == nil {
+		var id string
+		_, err = pgx.ForEachRow(dbRows, []any{&id}, func() error {
+			inserted[id] = true
+			return nil
+		})
+	}
+	if err == nil {
+		for i, t := range rows {
+			if !inserted[t.ID] {
+				errs[i] = ingest.ErrDuplicateReference
+			}
 		}
-		errs[i] = insertOutcome(tag, nil)
-	}
-	if err := br.Close(); failed == nil {
-		failed = err
-	}
-	if failed == nil {
 		return errs
 	}
 	for i, t := range rows {
 		errs[i] = s.insertOne(ctx, t)
 	}
 	return errs
+}
+
+// insertColumns is the number of parameters of one row.
+const insertColumns = 20
+
+var multiInsert struct {
+	sync.Mutex
+	sql map[int]string
+}
+
+// multiInsertSQL is the INSERT of n rows; Postgres caches its plan per
+// connection (pgx prepares each distinct text once).
+func multiInsertSQL(n int) string {
+	multiInsert.Lock()
+	defer multiInsert.Unlock()
+	if q, ok := multiInsert.sql[n]; ok {
+		return q
+	}
+	var b strings.Builder
+	b.WriteString(sqlInsertHead)
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 1; c <= insertColumns; c++ {
+			if c > 1 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", r*insertColumns+c)
+			switch c {
+			case 5:
+				b.WriteString("::numeric")
+			case 13:
+				b.WriteString("::jsonb")
+			}
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString("\n" + sqlOnConflict + " RETURNING id")
+	if multiInsert.sql == nil {
+		multiInsert.sql = make(map[int]string)
+	}
+	multiInsert.sql[n] = b.String()
+	return multiInsert.sql[n]
 }
 
 func scanTx(row pgx.Row) (*ingest.StoredTx, error) {
