@@ -46,6 +46,13 @@ RESULTS="$RUN_DIR/results"
 need_tool jq jq
 
 "$ROOT/deploy/dev/deps.sh"
+# A run leaves about a million idempotency records (24-hour TTL) under its
+# prefix, and every later SCAN of this Redis (the tests' clean-up, for one)
+# would walk them: delete them when the stack stops, and any a killed run
+# left before starting.
+clean_redis() { "$BIN/wtbench" clean-redis --redis-url "$REDIS_URL" --prefix "$KEY_PREFIX" >/dev/null || printf 'notice: could not delete the Redis keys under %s\n' "$KEY_PREFIX" >&2; }
+stack_on_stop() { log "deleting the bench's Redis keys ($KEY_PREFIX*)"; clean_redis; }
+clean_redis
 stack_env
 stack_start
 seed_demo || exit 1

@@ -169,28 +169,31 @@ stack_start() {
 }
 
 # stack_stop sends SIGTERM to every child, waits up to 15 s, then SIGKILLs
-# what is left. It runs once.
+# what is left, then runs stack_on_stop when the caller defines one. It runs
+# once.
 stack_stop() {
 	((STOPPING)) && return
 	STOPPING=1
 	trap - EXIT INT TERM
 	local pids=("${CHILD_PID[@]}") pid
-	((${#pids[@]})) || return 0
-	log "stopping ${!CHILD_PID[*]}"
-	kill -TERM "${pids[@]}" 2>/dev/null || true
-	local end=$((SECONDS + 15))
-	for pid in "${pids[@]}"; do
-		while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
-	done
-	for pid in "${pids[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			printf 'process %s did not stop in time: SIGKILL\n' "$pid" >&2
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-		wait "$pid" 2>/dev/null || true
-	done
-	CHILD_PID=()
-	log "stopped"
+	if ((${#pids[@]})); then
+		log "stopping ${!CHILD_PID[*]}"
+		kill -TERM "${pids[@]}" 2>/dev/null || true
+		local end=$((SECONDS + 15))
+		for pid in "${pids[@]}"; do
+			while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+		done
+		for pid in "${pids[@]}"; do
+			if kill -0 "$pid" 2>/dev/null; then
+				printf 'process %s did not stop in time: SIGKILL\n' "$pid" >&2
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+			wait "$pid" 2>/dev/null || true
+		done
+		CHILD_PID=()
+		log "stopped"
+	fi
+	if declare -F stack_on_stop >/dev/null; then stack_on_stop || true; fi
 }
 
 # stack_watch returns when a child exits or a signal arrives (the traps stop

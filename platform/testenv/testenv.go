@@ -110,9 +110,11 @@ func Redis(tb testing.TB) (redis.UniversalClient, string) {
 	return c, prefix
 }
 
-// DeletePrefix removes every key that starts with prefix.
+// DeletePrefix removes every key that starts with prefix. SCAN walks the
+// whole keyspace whatever the pattern, so the pages are large: a Redis that
+// holds a million other keys costs a hundred round trips, not thousands.
 func DeletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) {
-	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	iter := c.Scan(ctx, 0, prefix+"*", 10000).Iterator()
 	var batch []string
 	for iter.Next(ctx) {
 		batch = append(batch, iter.Val())

@@ -6,6 +6,7 @@
 //	             [--connections 64] [--duration 15s]
 //	wtbench baseline-redis --addr 127.0.0.1:18090 [--redis-url URL] [--key K]
 //	wtbench baseline-ingest --addr 127.0.0.1:18091 [--redis-url URL] [--postgres-url URL]
+//	wtbench clean-redis --prefix P [--redis-url URL]
 //
 // load prints one JSON object (requests/s, latency percentiles, status
 // counts). "{{n}}" in the body template and in header values is replaced by
@@ -29,6 +30,7 @@ commands:
   load              drive an HTTP endpoint and print throughput and latencies as JSON
   baseline-redis    serve GET / with one Redis GET per request
   baseline-ingest   serve POST / with one Redis SET NX and one Postgres INSERT per request
+  clean-redis       delete every Redis key under a prefix (what a bench run leaves)
 `
 
 func main() {
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBaselineRedis(ctx, args[1:], stderr)
 	case "baseline-ingest":
 		return runBaselineIngest(ctx, args[1:], stderr)
+	case "clean-redis":
+		return runCleanRedis(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Errorf("unknown command %q", args[0])}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -158,4 +159,32 @@ func TestIngestBaseline(t *testing.T) {
 	var n int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM wtbench_transactions`).Scan(&n))
 	require.Equal(t, 2, n)
+}
+
+func TestCleanRedisDeletesOnlyThePrefix(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	ctx := context.Background()
+	pipe := rdb.Pipeline()
+	for i := range 12000 { // more than two SCAN pages
+		pipe.Set(ctx, prefix+"bench:"+strconv.Itoa(i), "x", time.Hour)
+	}
+	_, err := pipe.Exec(ctx)
+	require.NoError(t, err)
+	require.NoError(t, rdb.Set(ctx, prefix+"benchmark-kept", "x", time.Hour).Err())
+	require.NoError(t, rdb.Set(ctx, prefix+"other:1", "x", time.Hour).Err())
+
+	var out bytes.Buffer
+	err = run(ctx, []string{"clean-redis", "--redis-url", testenv.RedisURL(), "--prefix", prefix + "bench:"}, &out, io.Discard)
+	require.NoError(t, err)
+	require.Contains(t, out.String(), "deleted 12000 keys")
+	left, err := rdb.Keys(ctx, prefix+"*").Result()
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{prefix + "benchmark-kept", prefix + "other:1"}, left)
+}
+
+func TestCleanRedisRefusesBroadPrefixes(t *testing.T) {
+	for _, p := range []string{"", "w", "wt", "wt*", "a?b", "x[y]"} {
+		err := run(context.Background(), []string{"clean-redis", "--prefix", p}, io.Discard, io.Discard)
+		require.ErrorAs(t, err, new(usageError), "prefix %q", p)
+	}
 }
