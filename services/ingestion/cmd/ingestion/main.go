@@ -6,20 +6,21 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
 	"github.com/watchtower/authplane/platform/admin"
 	cfgset "github.com/watchtower/authplane/platform/config"
-	"github.com/watchtower/authplane/platform/logging"
+	"github.com/watchtower/authplane/platform/grpcclient"
 	"github.com/watchtower/authplane/platform/pgdb"
 	"github.com/watchtower/authplane/platform/principal"
 	"github.com/watchtower/authplane/platform/redisdb"
 	"github.com/watchtower/authplane/platform/service"
+	identityv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/identity/v1"
 	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
 	"github.com/watchtower/authplane/services/ingestion/apikey"
+	"github.com/watchtower/authplane/services/ingestion/internal/audit"
 	"github.com/watchtower/authplane/services/ingestion/internal/config"
 	"github.com/watchtower/authplane/services/ingestion/internal/grpcapi"
 	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
@@ -29,15 +30,14 @@ import (
 )
 
 func main() {
-	service.Main("ingestion", load, logLevel, func(ctx context.Context, cfg config.Config, _ *slog.Logger) error { return run(ctx, cfg) })
+	service.Main("ingestion", load, logLevel, func(ctx context.Context, cfg config.Config, log *slog.Logger) error { return run(ctx, cfg, log) })
 }
 
 func load(args []string) (config.Config, *cfgset.Set, error) { return config.Load(args, nil) }
 
 func logLevel(c config.Config) string { return c.LogLevel }
 
-func run(ctx context.Context, cfg config.Config) error {
-	log := logging.New(os.Stderr, "ingestion", cfg.LogLevel)
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	keyring, err := principal.NewKeyring(cfg.PrincipalKeys, nil)
 	if err != nil {
 		return err
@@ -60,6 +60,13 @@ func run(ctx context.Context, cfg config.Config) error {
 	}
 	defer rdb.Close()
 
+	identityConn, err := grpcclient.Dial(cfg.IdentityAddr, "ingestion", keyring)
+	if err != nil {
+		return err
+	}
+	defer identityConn.Close()
+	relay := audit.New(audit.Options{Outbox: postgres.NewOutbox(pool), Sink: identityv1.NewIdentityServiceClient(identityConn), Logger: log})
+
 	txs := postgres.NewTransactions(pool)
 	txs.StartBatching(ctx, cfg.InsertWorkers, cfg.InsertBatch)
 	idem := wtredis.NewIdempotency(rdb, cfg.RedisKeyPrefix)
@@ -74,9 +81,11 @@ func run(ctx context.Context, cfg config.Config) error {
 		Hasher:      hasher,
 		Logger:      log,
 		Lease:       cfg.IdempotencyLease,
+		Audit:       relay,
 	})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { svc.RunUsageFlusher(ctx, cfg.UsageFlushEvery); return nil })
+	g.Go(func() error { relay.Run(ctx); return nil })
 	g.Go(func() error {
 		return service.Run(ctx, service.Options{
 			Name: "ingestion", GRPCAddr: cfg.GRPCAddr, AdminAddr: cfg.AdminAddr, Pprof: cfg.Pprof, Logger: log, Keyring: keyring,

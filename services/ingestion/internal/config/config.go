@@ -20,6 +20,7 @@ type Config struct {
 	RedisURL         string
 	RedisPoolSize    int
 	RedisKeyPrefix   string
+	IdentityAddr     string
 	PrincipalKeys    []principal.Key
 	APIKeyPepper     []byte
 	IdempotencyLease time.Duration
@@ -52,6 +53,7 @@ func Load(args []string, lookup func(string) (string, bool)) (Config, *config.Se
 	s.Secret(&pepper, "api-key-pepper", "", "server pepper of API key hashes, at least 32 characters (required; changing it voids every key)")
 	s.Duration(&c.IdempotencyLease, "idempotency-lease", 5*time.Second, "how long an in-flight idempotency claim blocks retries if its owner dies")
 	s.Duration(&c.UsageFlushEvery, "usage-flush-every", 20*time.Second, "how often API key lastUsedAt notes move from Redis to Postgres")
+	s.String(&c.IdentityAddr, "identity-addr", "127.0.0.1:9101", "identity service gRPC address (the audit trail)")
 	s.Int(&c.InsertWorkers, "insert-workers", 1, "workers that write transactions, each one Postgres transaction at a time (more help when Postgres is far away)")
 	s.Int(&c.InsertBatch, "insert-batch", 64, "most transactions one worker commits together (1: one commit per transaction)")
 	s.Int(&c.RedisPipelines, "redis-pipelines", 1, "idempotency pipelines in flight at once (more help when Redis is far away)")

@@ -17,8 +17,10 @@ import (
 	"github.com/watchtower/authplane/platform/requestid"
 	"github.com/watchtower/authplane/platform/testenv"
 	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
+	identityv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/identity/v1"
 	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
 	"github.com/watchtower/authplane/services/ingestion/apikey"
+	"github.com/watchtower/authplane/services/ingestion/internal/audit"
 	"github.com/watchtower/authplane/services/ingestion/internal/grpcapi"
 	"github.com/watchtower/authplane/services/ingestion/internal/ingest"
 	"github.com/watchtower/authplane/services/ingestion/internal/postgres"
@@ -40,14 +42,14 @@ func (c *countingKeys) GetKey(ctx context.Context, orgID, id string) (*ingest.AP
 	return c.Keys.GetKey(ctx, orgID, id)
 }
 
-func (c *countingKeys) RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time) (*ingest.APIKey, error) {
+func (c *countingKeys) RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time, ev ingest.AuditEvent) (*ingest.APIKey, error) {
 	c.byID.Add(1)
-	return c.Keys.RotateKey(ctx, orgID, id, newHash, newPrefix, graceUntil, now)
+	return c.Keys.RotateKey(ctx, orgID, id, newHash, newPrefix, graceUntil, now, ev)
 }
 
-func (c *countingKeys) RevokeKey(ctx context.Context, orgID, id string, now time.Time) error {
+func (c *countingKeys) RevokeKey(ctx context.Context, orgID, id string, now time.Time, ev ingest.AuditEvent) error {
 	c.byID.Add(1)
-	return c.Keys.RevokeKey(ctx, orgID, id, now)
+	return c.Keys.RevokeKey(ctx, orgID, id, now, ev)
 }
 
 func (c *countingKeys) LookupKey(ctx context.Context, hash string, now time.Time) (*ingest.VerifiedKey, error) {
@@ -97,6 +99,9 @@ type envOptions struct {
 	lease time.Duration
 	// redisURL overrides the Redis the service talks to (an unreachable one).
 	deadRedis bool
+	// auditSink, when set, receives the audit events: a relay runs with an
+	// hourly round, so only the service's notifications make it deliver.
+	auditSink identityv1.IdentityServiceClient
 }
 
 var pepper = bytes.Repeat([]byte("p"), 32)
@@ -122,12 +127,21 @@ func newEnv(t testing.TB, o envOptions) *env {
 	start := time.Now()
 	e.now.Store(&start)
 	log := logging.New(testWriter{t}, "ingestion-test", "warn")
+	var notifier ingest.Notifier
+	if o.auditSink != nil {
+		relay := audit.New(audit.Options{Outbox: postgres.NewOutbox(pool), Sink: o.auditSink, Every: time.Hour, Logger: log})
+		rctx, stop := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { relay.Run(rctx); close(stopped) }()
+		t.Cleanup(func() { stop(); <-stopped })
+		notifier = relay
+	}
 	e.svc = ingest.New(ingest.Options{
 		Keys: e.keys, Settings: e.settings, Txs: e.txs,
 		Idempotency: idem,
 		Events:      wtredis.NewEvents(svcRedis, prefix),
 		Usage:       wtredis.NewUsage(svcRedis, prefix),
-		Hasher:      hasher, Logger: log, Lease: o.lease,
+		Hasher:      hasher, Logger: log, Lease: o.lease, Audit: notifier,
 		Now: func() time.Time { return *e.now.Load() },
 	})
 	srv := grpcserver.New(grpcserver.Options{Logger: log, Keyring: kr})

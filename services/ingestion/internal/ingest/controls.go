@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/watchtower/authplane/platform/apperr"
 	"github.com/watchtower/authplane/platform/logging"
@@ -61,11 +62,14 @@ func (s *Service) UpdateControls(ctx context.Context, orgID string, p ControlsPa
 	if len(fields) > 0 {
 		return c, apperr.Validation(fields...)
 	}
-	if err := s.o.Settings.PutControls(ctx, orgID, c); err != nil {
+	ev := auditEvent(ctx, orgID, AuditControlsUpdated, orgID, map[string]string{
+		"reviewAmount": string(c.ReviewAmount), "blockAmount": string(c.BlockAmount),
+		"velocityWindowSeconds": strconv.Itoa(c.VelocityWindowSeconds), "velocityMaxCount": strconv.Itoa(c.VelocityMaxCount)})
+	if err := s.o.Settings.PutControls(ctx, orgID, c, ev); err != nil {
 		return c, storeFailure(ctx, err)
 	}
+	s.audited()
 	s.forgetSettings(orgID)
-	logging.FromContext(ctx).Info("audit: controls updated", "org_id", orgID, "review_amount", string(c.ReviewAmount),
-		"block_amount", string(c.BlockAmount), "velocity_window_seconds", c.VelocityWindowSeconds, "velocity_max_count", c.VelocityMaxCount)
+	logging.FromContext(ctx).Info("controls updated", "org_id", orgID)
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -110,9 +111,13 @@ func (s *Service) CreateKey(ctx context.Context, orgID, name, env string, cidrs 
 	}
 	k := &APIKey{ID: id, OrgID: orgID, Name: name, Environment: env, Prefix: secret.Prefix, Status: StatusActive,
 		AllowedCIDRs: norm, CreatedAt: s.o.Now().UTC().Truncate(time.Microsecond)}
-	if err := s.o.Keys.CreateKey(ctx, k, s.o.Hasher.Hash(secret.Secret)); err != nil {
+	data := cidrData(norm)
+	data["name"], data["environment"], data["prefix"] = name, env, secret.Prefix
+	ev := auditEvent(ctx, orgID, AuditAPIKeyCreated, id, data)
+	if err := s.o.Keys.CreateKey(ctx, k, s.o.Hasher.Hash(secret.Secret), ev); err != nil {
 		return nil, "", storeFailure(ctx, err)
 	}
+	s.audited()
 	logging.FromContext(ctx).Info("api key created", "api_key_id", id, "org_id", orgID, "environment", env)
 	return k, secret.Secret, nil
 }
@@ -154,13 +159,16 @@ func (s *Service) RotateKey(ctx context.Context, orgID, id string, grace time.Du
 		u := now.Add(grace)
 		until = &u
 	}
-	k, err = s.o.Keys.RotateKey(ctx, orgID, id, s.o.Hasher.Hash(secret.Secret), secret.Prefix, until, now)
+	ev := auditEvent(ctx, orgID, AuditAPIKeyRotated, id, map[string]string{
+		"prefix": secret.Prefix, "gracePeriodSeconds": strconv.Itoa(int(grace.Seconds()))})
+	k, err = s.o.Keys.RotateKey(ctx, orgID, id, s.o.Hasher.Hash(secret.Secret), secret.Prefix, until, now, ev)
 	if errors.Is(err, ErrNotFound) {
 		return nil, "", noSuchKey()
 	}
 	if err != nil {
 		return nil, "", storeFailure(ctx, err)
 	}
+	s.audited()
 	s.publish(ctx, id)
 	logging.FromContext(ctx).Info("api key rotated", "api_key_id", id, "org_id", orgID, "grace_seconds", int(grace.Seconds()))
 	return k, secret.Secret, nil
@@ -171,13 +179,14 @@ func (s *Service) RevokeKey(ctx context.Context, orgID, id string) error {
 	if !wellFormedKeyID(id) {
 		return noSuchKey()
 	}
-	err := s.o.Keys.RevokeKey(ctx, orgID, id, s.o.Now().UTC())
+	err := s.o.Keys.RevokeKey(ctx, orgID, id, s.o.Now().UTC(), auditEvent(ctx, orgID, AuditAPIKeyRevoked, id, nil))
 	if errors.Is(err, ErrNotFound) {
 		return noSuchKey()
 	}
 	if err != nil {
 		return storeFailure(ctx, err)
 	}
+	s.audited()
 	s.publish(ctx, id)
 	logging.FromContext(ctx).Info("api key revoked", "api_key_id", id, "org_id", orgID)
 	return nil
@@ -222,9 +231,11 @@ func (s *Service) SetOrgAllowedCIDRs(ctx context.Context, orgID string, cidrs []
 	if err != nil {
 		return err
 	}
-	if err := s.o.Settings.PutAllowedCIDRs(ctx, orgID, norm); err != nil {
+	ev := auditEvent(ctx, orgID, AuditAllowedCIDRsUpdated, orgID, cidrData(norm))
+	if err := s.o.Settings.PutAllowedCIDRs(ctx, orgID, norm, ev); err != nil {
 		return storeFailure(ctx, err)
 	}
+	s.audited()
 	s.forgetSettings(orgID)
 	s.publish(ctx, "org:"+orgID)
 	return nil

@@ -20,8 +20,10 @@ type Options struct {
 	Idempotency Idempotency
 	Events      KeyEvents
 	Usage       UsageLog
-	Hasher      *apikey.Hasher
-	Logger      *slog.Logger
+	// Audit is told when an audit event was committed (optional).
+	Audit  Notifier
+	Hasher *apikey.Hasher
+	Logger *slog.Logger
 	// Now and Random default to time.Now and crypto/rand.
 	Now    func() time.Time
 	Random io.Reader

@@ -53,13 +53,15 @@ type VerifiedKey struct {
 
 // KeyStore persists API keys.
 type KeyStore interface {
-	CreateKey(ctx context.Context, k *APIKey, secretHash string) error
+	// CreateKey, RotateKey and RevokeKey write ev in the same transaction as
+	// the change (RevokeKey only when the key was active).
+	CreateKey(ctx context.Context, k *APIKey, secretHash string, ev AuditEvent) error
 	ListKeys(ctx context.Context, orgID string) ([]APIKey, error)
 	GetKey(ctx context.Context, orgID, id string) (*APIKey, error)
 	// RotateKey replaces the secret hash; the old one stays valid until
 	// graceUntil when it is non-nil.
-	RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time) (*APIKey, error)
-	RevokeKey(ctx context.Context, orgID, id string, now time.Time) error
+	RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time, ev AuditEvent) (*APIKey, error)
+	RevokeKey(ctx context.Context, orgID, id string, now time.Time, ev AuditEvent) error
 	// LookupKey finds the key whose current secret, or unexpired previous
 	// secret, hashes to secretHash; ErrNotFound otherwise.
 	LookupKey(ctx context.Context, secretHash string, now time.Time) (*VerifiedKey, error)
@@ -84,8 +86,9 @@ func DefaultSettings() Settings {
 type SettingsStore interface {
 	// GetSettings returns the org's settings, or DefaultSettings.
 	GetSettings(ctx context.Context, orgID string) (Settings, error)
-	PutControls(ctx context.Context, orgID string, c txn.Controls) error
-	PutAllowedCIDRs(ctx context.Context, orgID string, cidrs []string) error
+	// PutControls and PutAllowedCIDRs write ev in the same transaction.
+	PutControls(ctx context.Context, orgID string, c txn.Controls, ev AuditEvent) error
+	PutAllowedCIDRs(ctx context.Context, orgID string, cidrs []string, ev AuditEvent) error
 }
 
 // StoredTx is one ingested transaction.

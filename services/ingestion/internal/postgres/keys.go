@@ -29,8 +29,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::cidr[], $8)`
 	sqlRotate   = `UPDATE api_keys SET previous_secret_hash = CASE WHEN $5::timestamptz IS NULL THEN NULL ELSE secret_hash END,
 previous_expires_at = $5, secret_hash = $3, prefix = $4, rotated_at = $6
 WHERE org_id = $1 AND id = $2 AND status = 'active' RETURNING ` + keyColumns
-	sqlRevoke = `UPDATE api_keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, $3),
-previous_secret_hash = NULL, previous_expires_at = NULL WHERE org_id = $1 AND id = $2`
+	// The FROM self-join reads the status before this update.
+	sqlRevoke = `UPDATE api_keys k SET status = 'revoked', revoked_at = COALESCE(k.revoked_at, $3),
+previous_secret_hash = NULL, previous_expires_at = NULL
+FROM (SELECT id, status FROM api_keys WHERE org_id = $1 AND id = $2 FOR UPDATE) before
+WHERE k.id = before.id RETURNING before.status`
 	sqlLookup = `SELECT k.id, k.org_id, k.environment, k.status, k.allowed_cidrs::text[],
 COALESCE(s.allowed_cidrs::text[], '{}'), CASE WHEN k.secret_hash = $1 THEN NULL ELSE k.previous_expires_at END
 FROM api_keys k LEFT JOIN org_settings s ON s.org_id = k.org_id
@@ -49,17 +52,19 @@ func scanKey(row pgx.Row) (*ingest.APIKey, error) {
 	return k, err
 }
 
-// CreateKey inserts k.
-func (s *Keys) CreateKey(ctx context.Context, k *ingest.APIKey, secretHash string) error {
+// CreateKey inserts k and its audit event.
+func (s *Keys) CreateKey(ctx context.Context, k *ingest.APIKey, secretHash string, ev ingest.AuditEvent) error {
 	cidrs := k.AllowedCIDRs
 	if cidrs == nil {
 		cidrs = []string{}
 	}
-	_, err := s.pool.Exec(ctx, sqlInsertKey, k.ID, k.OrgID, k.Name, k.Environment, k.Prefix, secretHash, cidrs, k.CreatedAt)
-	if err != nil {
-		return fmt.Errorf("insert api key: %w", err)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, sqlInsertKey, k.ID, k.OrgID, k.Name, k.Environment, k.Prefix, secretHash, cidrs, k.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("insert api key: %w", err)
+		}
+		return insertAudit(ctx, tx, ev)
+	})
 }
 
 // ListKeys lists the org's keys, newest first.
@@ -85,21 +90,39 @@ func (s *Keys) GetKey(ctx context.Context, orgID, id string) (*ingest.APIKey, er
 	return scanKey(s.pool.QueryRow(ctx, sqlGetKey, orgID, id))
 }
 
-// RotateKey replaces the secret of an active key.
-func (s *Keys) RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time) (*ingest.APIKey, error) {
-	return scanKey(s.pool.QueryRow(ctx, sqlRotate, orgID, id, newHash, newPrefix, graceUntil, now))
+// RotateKey replaces the secret of an active key and writes its audit event.
+func (s *Keys) RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time, ev ingest.AuditEvent) (*ingest.APIKey, error) {
+	var k *ingest.APIKey
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if k, err = scanKey(tx.QueryRow(ctx, sqlRotate, orgID, id, newHash, newPrefix, graceUntil, now)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
-// RevokeKey revokes a key (idempotent).
-func (s *Keys) RevokeKey(ctx context.Context, orgID, id string, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, sqlRevoke, orgID, id, now)
-	if err != nil {
-		return fmt.Errorf("revoke api key: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ingest.ErrNotFound
-	}
-	return nil
+// RevokeKey revokes a key (idempotent); the audit event is written when the
+// key was active, so a repeated revocation records nothing.
+func (s *Keys) RevokeKey(ctx context.Context, orgID, id string, now time.Time, ev ingest.AuditEvent) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var was string
+		err := tx.QueryRow(ctx, sqlRevoke, orgID, id, now).Scan(&was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ingest.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("revoke api key: %w", err)
+		}
+		if was != ingest.StatusActive {
+			return nil
+		}
+		return insertAudit(ctx, tx, ev)
+	})
 }
 
 // LookupKey finds a key by the hash of its current or in-grace secret.

@@ -53,23 +53,27 @@ func (s *Settings) GetSettings(ctx context.Context, orgID string) (ingest.Settin
 }
 
 // PutControls stores the org's controls.
-func (s *Settings) PutControls(ctx context.Context, orgID string, c txn.Controls) error {
-	_, err := s.pool.Exec(ctx, sqlPutControls, orgID, string(c.ReviewAmount), string(c.BlockAmount), c.VelocityWindowSeconds, c.VelocityMaxCount)
-	if err != nil {
-		return fmt.Errorf("put controls: %w", err)
-	}
-	return nil
+func (s *Settings) PutControls(ctx context.Context, orgID string, c txn.Controls, ev ingest.AuditEvent) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, sqlPutControls, orgID, string(c.ReviewAmount), string(c.BlockAmount), c.VelocityWindowSeconds, c.VelocityMaxCount)
+		if err != nil {
+			return fmt.Errorf("put controls: %w", err)
+		}
+		return insertAudit(ctx, tx, ev)
+	})
 }
 
-// PutAllowedCIDRs stores the org's allow-list.
-func (s *Settings) PutAllowedCIDRs(ctx context.Context, orgID string, cidrs []string) error {
+// PutAllowedCIDRs stores the org's allow-list and its audit event.
+func (s *Settings) PutAllowedCIDRs(ctx context.Context, orgID string, cidrs []string, ev ingest.AuditEvent) error {
 	if cidrs == nil {
 		cidrs = []string{}
 	}
-	if _, err := s.pool.Exec(ctx, sqlPutCIDRs, orgID, cidrs); err != nil {
-		return fmt.Errorf("put allowed cidrs: %w", err)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sqlPutCIDRs, orgID, cidrs); err != nil {
+			return fmt.Errorf("put allowed cidrs: %w", err)
+		}
+		return insertAudit(ctx, tx, ev)
+	})
 }
 
 // PutRate stores the org's ingestion rate limit (operators and tests).
