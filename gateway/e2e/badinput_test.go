@@ -53,6 +53,10 @@ func TestBadInput(t *testing.T) {
 		{name: "email with surrounding spaces", method: "POST", url: loginURL, body: creds("  ada@acme.test \t", adminPassword), status: 200},
 		{name: "email with non-ASCII letters in another case", method: "POST", url: loginURL, body: creds("JÜRGEN.ÖHLMANN@ZÜRICH.TEST", adminPassword), status: 200},
 		{name: "email with non-ASCII letters decomposed (NFD)", method: "POST", url: loginURL, body: creds("ju\u0308rgen.o\u0308hlmann@zu\u0308rich.test", adminPassword), status: 200},
+		// Regression: a User-Agent the principal could not carry was a 500
+		// (invalid UTF-8) or a 401 for a valid caller (too long to verify).
+		{name: "User-Agent with an invalid UTF-8 byte", method: "POST", url: loginURL, body: creds("ada@acme.test", adminPassword), headers: []string{"User-Agent", "bad\xffagent"}, status: 200},
+		{name: "5 kB User-Agent", method: "POST", url: loginURL, body: creds("ada@acme.test", adminPassword), headers: []string{"User-Agent", strings.Repeat("u", 5000)}, status: 200},
 		{name: "cross-site login", method: "POST", url: loginURL, body: creds("ada@acme.test", adminPassword), headers: []string{"Origin", "https://evil.example"}, status: 403, code: "csrf_failed"},
 		{name: "garbage cookie", method: "GET", url: base + "/api/v1/auth/session", headers: []string{"Cookie", "wt_session=%%%garbage%%%"}, status: 401, code: "unauthenticated"},
 		{name: "well-formed unknown cookie", method: "GET", url: base + "/api/v1/auth/session", headers: []string{"Cookie", "wt_session=" + strings.Repeat("A", 43)}, status: 401, code: "unauthenticated"},

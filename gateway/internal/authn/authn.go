@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/watchtower/authplane/gateway/internal/edge"
+	"github.com/watchtower/authplane/platform/principal"
 	sessionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/session/v1"
 	"github.com/watchtower/authplane/services/session/sessionkv"
 )
@@ -67,7 +68,7 @@ func Middleware(r Resolver, log *slog.Logger, skip func(*http.Request) bool) fun
 				SecFetchSite: req.Header.Get("Sec-Fetch-Site"),
 				Host:         req.Host,
 				CSRFToken:    req.Header.Get("X-Csrf-Token"),
-				UserAgent:    req.UserAgent(),
+				UserAgent:    principal.UserAgent(req.UserAgent()),
 			}
 			if !skip(req) {
 				if err := c.resolve(req, r); err != nil {

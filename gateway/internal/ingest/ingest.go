@@ -124,7 +124,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	cctx, err = h.o.Keyring.AppendToOutgoing(cctx, &authzv1.Principal{
 		Kind: authzv1.PrincipalKind_PRINCIPAL_KIND_API_KEY, OrgId: key.OrgID, ApiKeyId: key.ID,
-		Environment: key.Environment, RequestId: rid, ClientIp: ip.String(), UserAgent: r.UserAgent(),
+		Environment: key.Environment, RequestId: rid, ClientIp: ip.String(), UserAgent: principal.UserAgent(r.UserAgent()),
 	})
 	if err != nil {
 		h.o.Logger.Error("sign api key principal", "request_id", rid, "error", err.Error())
