@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -78,6 +79,9 @@ func TestIngestionThroughTheGateway(t *testing.T) {
 	id := m["apiKey"].(map[string]any)["id"].(string)
 	require.True(t, strings.HasPrefix(secret, "wt_live_"))
 	require.Equal(t, http.StatusCreated, ingest(secret, "k-7", txBody("TXN-7", 5)).StatusCode)
+	// Regression: such User-Agents were a 500 and a 401 for a valid key.
+	require.Equal(t, http.StatusCreated, ingest(secret, "k-ua1", txBody("TXN-UA1", 5), "User-Agent", "bad\xffagent").StatusCode)
+	require.Equal(t, http.StatusCreated, ingest(secret, "k-ua2", txBody("TXN-UA2", 5), "User-Agent", strings.Repeat("u", 5000)).StatusCode)
 	list := call(t, http.MethodGet, base+"/api/v1/org/api-keys", nil, admin.headers()...)
 	require.Equal(t, http.StatusOK, list.StatusCode, string(list.Body))
 	require.NotContains(t, string(list.Body), secret)
@@ -100,6 +104,10 @@ func TestIngestionThroughTheGateway(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, bad.StatusCode, "%s: %s", q, bad.Body)
 		require.Equal(t, "invalid_request", bad.ErrorCode(t))
 	}
+	// Regression: a page token past 2^31 was a 503 (the cursor was typed int4).
+	far := call(t, http.MethodGet, base+"/api/v1/transactions?pageToken="+base64.RawURLEncoding.EncodeToString([]byte("s9223372036854775807")), nil, admin.headers()...)
+	require.Equal(t, http.StatusOK, far.StatusCode, string(far.Body))
+	require.Len(t, far.JSON(t)["transactions"].([]any), len(txs.JSON(t)["transactions"].([]any)))
 	head := call(t, http.MethodHead, base+"/api/v1/transactions?pageSize=1", nil, admin.headers()...)
 	require.Equal(t, http.StatusOK, head.StatusCode)
 	require.Empty(t, head.Body)

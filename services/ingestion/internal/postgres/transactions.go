@@ -74,7 +74,7 @@ VALUES `
 	txColumns = `seq, id, org_id, api_key_id, reference, amount::text, currency, channel, transaction_type, transaction_category,
 occurred_at, sender_id, receiver_id, outcome, risk_score, reasons, idempotency_key, fingerprint, response, received_at`
 	sqlByReference = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND reference = $2`
-	sqlListTx      = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND ($2 = 0 OR seq < $2) ORDER BY seq DESC LIMIT $3`
+	sqlListTx      = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND ($2::bigint = 0 OR seq < $2::bigint) ORDER BY seq DESC LIMIT $3`
 )
 
 // Insert stores t; ErrDuplicateReference when the org has its reference.

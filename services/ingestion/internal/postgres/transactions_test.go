@@ -130,3 +130,21 @@ func TestBatchedInsertsUnderConcurrency(t *testing.T) {
 	require.NoError(t, s.Insert(context.Background(), row("org_c", "txn_c_late", "REF-late", "5")))
 	require.Equal(t, 101, count(t, pool, "org_c"))
 }
+
+// Regression: the page cursor was typed int4 by Postgres ("$2 = 0"), so a
+// cursor past 2^31 (a crafted page token, or a real one on a large table)
+// failed to encode and the list answered 503.
+func TestListCursorIsBigint(t *testing.T) {
+	pool := newPool(t)
+	s := NewTransactions(pool)
+	ctx := context.Background()
+	require.NoError(t, s.Insert(ctx, row("org_l", "txn_l1", "REF-L1", "1")))
+	for _, before := range []int64{0, 1 << 31, 1<<63 - 1} {
+		rows, err := s.List(ctx, "org_l", before, 10)
+		require.NoError(t, err, "before %d", before)
+		require.Len(t, rows, 1, "before %d", before)
+	}
+	rows, err := s.List(ctx, "org_l", 1, 10)
+	require.NoError(t, err)
+	require.Empty(t, rows, "nothing before the first row")
+}
