@@ -86,8 +86,12 @@ func DefaultSettings() Settings {
 type SettingsStore interface {
 	// GetSettings returns the org's settings, or DefaultSettings.
 	GetSettings(ctx context.Context, orgID string) (Settings, error)
-	// PutControls and PutAllowedCIDRs write ev in the same transaction.
-	PutControls(ctx context.Context, orgID string, c txn.Controls, ev AuditEvent) error
+	// UpdateControls reads the org's controls under a lock and hands them to
+	// apply; an error from apply is returned as it is and changes nothing,
+	// a nil event leaves the row as it was, otherwise the controls apply
+	// returns are written with the event in the same transaction.
+	UpdateControls(ctx context.Context, orgID string, apply func(txn.Controls) (txn.Controls, *AuditEvent, error)) (txn.Controls, error)
+	// PutAllowedCIDRs writes ev in the same transaction.
 	PutAllowedCIDRs(ctx context.Context, orgID string, cidrs []string, ev AuditEvent) error
 }
 

@@ -20,10 +20,11 @@ func NewSettings(pool *pgxpool.Pool) *Settings { return &Settings{pool: pool} }
 const (
 	sqlGetSettings = `SELECT allowed_cidrs::text[], review_amount::text, block_amount::text, velocity_window_seconds,
 velocity_max_count, rate_per_second, rate_burst FROM org_settings WHERE org_id = $1`
-	sqlPutControls = `INSERT INTO org_settings (org_id, review_amount, block_amount, velocity_window_seconds, velocity_max_count)
-VALUES ($1, $2::numeric, $3::numeric, $4, $5)
-ON CONFLICT (org_id) DO UPDATE SET review_amount = EXCLUDED.review_amount, block_amount = EXCLUDED.block_amount,
-velocity_window_seconds = EXCLUDED.velocity_window_seconds, velocity_max_count = EXCLUDED.velocity_max_count, updated_at = now()`
+	sqlEnsureSettings = `INSERT INTO org_settings (org_id) VALUES ($1) ON CONFLICT (org_id) DO NOTHING`
+	sqlLockControls   = `SELECT review_amount::text, block_amount::text, velocity_window_seconds, velocity_max_count
+FROM org_settings WHERE org_id = $1 FOR UPDATE`
+	sqlPutControls = `UPDATE org_settings SET review_amount = $2::numeric, block_amount = $3::numeric,
+velocity_window_seconds = $4, velocity_max_count = $5, updated_at = now() WHERE org_id = $1`
 	sqlPutCIDRs = `INSERT INTO org_settings (org_id, allowed_cidrs) VALUES ($1, $2::cidr[])
 ON CONFLICT (org_id) DO UPDATE SET allowed_cidrs = EXCLUDED.allowed_cidrs, updated_at = now()`
 	sqlPutRate = `INSERT INTO org_settings (org_id, rate_per_second, rate_burst) VALUES ($1, $2, $3)
@@ -52,15 +53,42 @@ func (s *Settings) GetSettings(ctx context.Context, orgID string) (ingest.Settin
 	return st, nil
 }
 
-// PutControls stores the org's controls.
-func (s *Settings) PutControls(ctx context.Context, orgID string, c txn.Controls, ev ingest.AuditEvent) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, sqlPutControls, orgID, string(c.ReviewAmount), string(c.BlockAmount), c.VelocityWindowSeconds, c.VelocityMaxCount)
+// UpdateControls reads the org's controls under a row lock (the row is
+// created with the defaults first), applies apply, and writes the result
+// and its audit event in the same transaction.
+func (s *Settings) UpdateControls(ctx context.Context, orgID string, apply func(txn.Controls) (txn.Controls, *ingest.AuditEvent, error)) (txn.Controls, error) {
+	var out txn.Controls
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sqlEnsureSettings, orgID); err != nil {
+			return fmt.Errorf("ensure org settings: %w", err)
+		}
+		var review, block string
+		var cur txn.Controls
+		if err := tx.QueryRow(ctx, sqlLockControls, orgID).Scan(&review, &block, &cur.VelocityWindowSeconds, &cur.VelocityMaxCount); err != nil {
+			return fmt.Errorf("lock controls: %w", err)
+		}
+		var ok bool
+		if cur.ReviewAmount, ok = txn.ParseAmount(review); !ok {
+			return fmt.Errorf("org settings: bad review_amount %q", review)
+		}
+		if cur.BlockAmount, ok = txn.ParseAmount(block); !ok {
+			return fmt.Errorf("org settings: bad block_amount %q", block)
+		}
+		next, ev, err := apply(cur)
+		if err != nil {
+			return err
+		}
+		out = next
+		if ev == nil {
+			return nil
+		}
+		_, err = tx.Exec(ctx, sqlPutControls, orgID, string(next.ReviewAmount), string(next.BlockAmount), next.VelocityWindowSeconds, next.VelocityMaxCount)
 		if err != nil {
 			return fmt.Errorf("put controls: %w", err)
 		}
-		return insertAudit(ctx, tx, ev)
+		return insertAudit(ctx, tx, *ev)
 	})
+	return out, err
 }
 
 // PutAllowedCIDRs stores the org's allow-list and its audit event.
