@@ -5,6 +5,7 @@ package grpcapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/watchtower/authplane/platform/principal"
 	authzv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/authz/v1"
@@ -64,11 +65,20 @@ func (s *Server) RecordAuditEvent(ctx context.Context, req *identityv1.RecordAud
 		IP:        req.GetIp(),
 		UserAgent: req.GetUserAgent(),
 		Data:      req.GetData(),
+		At:        occurredAt(req),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &identityv1.RecordAuditEventResponse{Id: e.ID, At: timestamppb.New(e.At)}, nil
+}
+
+// occurredAt is the request's time of the event, or zero (now).
+func occurredAt(req *identityv1.RecordAuditEventRequest) time.Time {
+	if ts := req.GetOccurredAt(); ts != nil && ts.IsValid() {
+		return ts.AsTime()
+	}
+	return time.Time{}
 }
 
 // actorOf names the verified caller for the audit trail.

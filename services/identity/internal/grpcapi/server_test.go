@@ -31,6 +31,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 const (
@@ -430,6 +431,27 @@ func TestRecordAuditEvent(t *testing.T) {
 	require.Equal(t, "member.role_changed", typ)
 	require.Equal(t, "2001:db8::1", ip)
 	require.JSONEq(t, `{"from":"VIEWER","to":"ANALYST"}`, data)
+
+	// A relayed event keeps the time it happened; a future time is now.
+	past := time.Now().Add(-90 * time.Second).UTC().Truncate(time.Microsecond)
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		want func(got time.Time)
+	}{
+		{"in the past", past, func(got time.Time) { require.True(t, got.Equal(past), "got %v want %v", got, past) }},
+		{"in the future", time.Now().Add(time.Hour), func(got time.Time) { require.WithinDuration(t, time.Now(), got, time.Minute) }},
+	} {
+		t.Run("occurred "+tc.name, func(t *testing.T) {
+			res, err := e.client.RecordAuditEvent(ctx, &identityv1.RecordAuditEventRequest{
+				OrgId: boot.GetOrgId(), Type: "api_key.created", OccurredAt: timestamppb.New(tc.at)})
+			require.NoError(t, err)
+			tc.want(res.GetAt().AsTime())
+			var stored time.Time
+			require.NoError(t, e.pool.QueryRow(ctx, `SELECT at FROM audit_events WHERE id = $1`, res.GetId()).Scan(&stored))
+			tc.want(stored)
+		})
+	}
 
 	for _, tt := range []struct {
 		name   string

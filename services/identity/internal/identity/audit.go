@@ -24,7 +24,8 @@ const (
 // auditType is a dotted lower-case event name such as "member.role_changed".
 var auditType = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){0,7}$`)
 
-// RecordAuditEvent validates and stores e, stamping its id and time; an
+// RecordAuditEvent validates and stores e, stamping its id and, unless e
+// carries the time it happened, its time; an
 // over-long user agent is truncated rather than refused, so an event is not
 // lost to it.
 func (s *Service) RecordAuditEvent(ctx context.Context, e AuditEvent) (AuditEvent, error) {
@@ -81,7 +82,13 @@ func (s *Service) RecordAuditEvent(ctx context.Context, e AuditEvent) (AuditEven
 		return AuditEvent{}, err
 	}
 	e.ID = id
-	e.At = s.now().UTC()
+	// A relayed event keeps the time it happened; none, or one in the
+	// future, is now.
+	if now := s.now().UTC(); e.At.IsZero() || e.At.After(now) {
+		e.At = now
+	} else {
+		e.At = e.At.UTC()
+	}
 	e.UserAgent = truncateUTF8(e.UserAgent, MaxUserAgentBytes)
 	if e.Data == nil {
 		e.Data = map[string]string{}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Outbox holds committed events until they are delivered.
@@ -114,7 +115,7 @@ func (r *Relay) send(ctx context.Context, ev ingest.AuditEvent) error {
 	defer cancel()
 	_, err := r.o.Sink.RecordAuditEvent(cctx, &identityv1.RecordAuditEventRequest{
 		OrgId: ev.OrgID, Type: ev.Type, ActorId: ev.ActorID, TargetId: ev.TargetID,
-		Ip: ev.IP, UserAgent: ev.UserAgent, Data: ev.Data,
+		Ip: ev.IP, UserAgent: ev.UserAgent, Data: ev.Data, OccurredAt: occurredAt(ev.At),
 	})
 	switch status.Code(err) {
 	case codes.OK:
@@ -126,4 +127,13 @@ func (r *Relay) send(ctx context.Context, ev ingest.AuditEvent) error {
 	}
 	r.o.Logger.Warn("audit event not delivered: kept for the next round", "type", ev.Type, "org_id", ev.OrgID, "error", err.Error())
 	return err
+}
+
+// occurredAt is the event's commit time for identity, which would
+// otherwise date it at delivery (late, after an outage of identity).
+func occurredAt(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
 }

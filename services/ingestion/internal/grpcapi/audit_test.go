@@ -203,6 +203,13 @@ func TestRelayDeliversInOrderKeepsWhatFailsAndDropsWhatIdentityRefuses(t *testin
 	require.Equal(t, "203.0.113.9", first.GetIp())
 	require.Equal(t, "console/1.0", first.GetUserAgent())
 	require.Equal(t, "100", first.GetData()["reviewAmount"])
+	// Delivered late, dated when the change committed.
+	var latest time.Time
+	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT now()`).Scan(&latest))
+	require.NotNil(t, first.GetOccurredAt(), "the commit time travels with the event")
+	require.False(t, first.GetOccurredAt().AsTime().After(latest))
+	require.WithinDuration(t, latest, first.GetOccurredAt().AsTime(), time.Minute)
+	require.True(t, first.GetOccurredAt().AsTime().Before(sink.got[3].GetOccurredAt().AsTime()), "in commit order")
 }
 
 func TestRelayRunDeliversOnNotify(t *testing.T) {

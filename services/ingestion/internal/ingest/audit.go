@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/watchtower/authplane/platform/principal"
 )
@@ -28,6 +29,8 @@ type AuditEvent struct {
 	IP        string
 	UserAgent string
 	Data      map[string]string
+	// At is when the change committed (set by the outbox).
+	At time.Time
 }
 
 // Notifier is told that an audit event was committed (the relay then

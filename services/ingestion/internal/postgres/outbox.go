@@ -13,7 +13,7 @@ const (
 	sqlInsertAudit = `INSERT INTO audit_outbox (org_id, type, actor_id, target_id, ip, user_agent, data)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	// SKIP LOCKED: replicas relaying at once take different events.
-	sqlClaimAudit = `SELECT id, org_id, type, actor_id, target_id, ip, user_agent, data FROM audit_outbox
+	sqlClaimAudit = `SELECT id, org_id, type, actor_id, target_id, ip, user_agent, data, created_at FROM audit_outbox
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 	sqlDeleteAudit = `DELETE FROM audit_outbox WHERE id = ANY($1::bigint[])`
 	sqlRetryAudit  = `UPDATE audit_outbox SET attempts = attempts + 1 WHERE id = $1`
@@ -57,7 +57,7 @@ func (o *Outbox) Drain(ctx context.Context, limit int, send func(ingest.AuditEve
 		var evs []claimed
 		for rows.Next() {
 			var c claimed
-			if err := rows.Scan(&c.id, &c.ev.OrgID, &c.ev.Type, &c.ev.ActorID, &c.ev.TargetID, &c.ev.IP, &c.ev.UserAgent, &c.ev.Data); err != nil {
+			if err := rows.Scan(&c.id, &c.ev.OrgID, &c.ev.Type, &c.ev.ActorID, &c.ev.TargetID, &c.ev.IP, &c.ev.UserAgent, &c.ev.Data, &c.ev.At); err != nil {
 				rows.Close()
 				return fmt.Errorf("read audit event: %w", err)
 			}

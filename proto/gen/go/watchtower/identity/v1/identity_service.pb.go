@@ -364,7 +364,11 @@ type RecordAuditEventRequest struct {
 	Ip        string `protobuf:"bytes,5,opt,name=ip,proto3" json:"ip,omitempty"`
 	UserAgent string `protobuf:"bytes,6,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
 	// data holds event details; never a credential.
-	Data          map[string]string `protobuf:"bytes,7,rep,name=data,proto3" json:"data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Data map[string]string `protobuf:"bytes,7,rep,name=data,proto3" json:"data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// occurred_at is when the change happened, for a service that relays its
+	// events later (from an outbox); unset means now, and a time in the future
+	// is recorded as now.
+	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -448,6 +452,13 @@ func (x *RecordAuditEventRequest) GetData() map[string]string {
 	return nil
 }
 
+func (x *RecordAuditEventRequest) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
 // RecordAuditEventResponse names the stored event.
 type RecordAuditEventResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -524,7 +535,7 @@ const file_watchtower_identity_v1_identity_service_proto_rawDesc = "" +
 	"\bpassword\x18\x04 \x01(\tR\bpassword\"C\n" +
 	"\x11BootstrapResponse\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userId\"\xb3\x02\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"\xf0\x02\n" +
 	"\x17RecordAuditEventRequest\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x19\n" +
@@ -533,7 +544,9 @@ const file_watchtower_identity_v1_identity_service_proto_rawDesc = "" +
 	"\x02ip\x18\x05 \x01(\tR\x02ip\x12\x1d\n" +
 	"\n" +
 	"user_agent\x18\x06 \x01(\tR\tuserAgent\x12M\n" +
-	"\x04data\x18\a \x03(\v29.watchtower.identity.v1.RecordAuditEventRequest.DataEntryR\x04data\x1a7\n" +
+	"\x04data\x18\a \x03(\v29.watchtower.identity.v1.RecordAuditEventRequest.DataEntryR\x04data\x12;\n" +
+	"\voccurred_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x1a7\n" +
 	"\tDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"V\n" +
@@ -583,20 +596,21 @@ var file_watchtower_identity_v1_identity_service_proto_depIdxs = []int32{
 	9,  // 2: watchtower.identity.v1.GetUserResponse.user:type_name -> watchtower.identity.v1.User
 	10, // 3: watchtower.identity.v1.GetUserResponse.memberships:type_name -> watchtower.identity.v1.Membership
 	8,  // 4: watchtower.identity.v1.RecordAuditEventRequest.data:type_name -> watchtower.identity.v1.RecordAuditEventRequest.DataEntry
-	11, // 5: watchtower.identity.v1.RecordAuditEventResponse.at:type_name -> google.protobuf.Timestamp
-	0,  // 6: watchtower.identity.v1.IdentityService.VerifyPassword:input_type -> watchtower.identity.v1.VerifyPasswordRequest
-	2,  // 7: watchtower.identity.v1.IdentityService.GetUser:input_type -> watchtower.identity.v1.GetUserRequest
-	4,  // 8: watchtower.identity.v1.IdentityService.Bootstrap:input_type -> watchtower.identity.v1.BootstrapRequest
-	6,  // 9: watchtower.identity.v1.IdentityService.RecordAuditEvent:input_type -> watchtower.identity.v1.RecordAuditEventRequest
-	1,  // 10: watchtower.identity.v1.IdentityService.VerifyPassword:output_type -> watchtower.identity.v1.VerifyPasswordResponse
-	3,  // 11: watchtower.identity.v1.IdentityService.GetUser:output_type -> watchtower.identity.v1.GetUserResponse
-	5,  // 12: watchtower.identity.v1.IdentityService.Bootstrap:output_type -> watchtower.identity.v1.BootstrapResponse
-	7,  // 13: watchtower.identity.v1.IdentityService.RecordAuditEvent:output_type -> watchtower.identity.v1.RecordAuditEventResponse
-	10, // [10:14] is the sub-list for method output_type
-	6,  // [6:10] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	11, // 5: watchtower.identity.v1.RecordAuditEventRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	11, // 6: watchtower.identity.v1.RecordAuditEventResponse.at:type_name -> google.protobuf.Timestamp
+	0,  // 7: watchtower.identity.v1.IdentityService.VerifyPassword:input_type -> watchtower.identity.v1.VerifyPasswordRequest
+	2,  // 8: watchtower.identity.v1.IdentityService.GetUser:input_type -> watchtower.identity.v1.GetUserRequest
+	4,  // 9: watchtower.identity.v1.IdentityService.Bootstrap:input_type -> watchtower.identity.v1.BootstrapRequest
+	6,  // 10: watchtower.identity.v1.IdentityService.RecordAuditEvent:input_type -> watchtower.identity.v1.RecordAuditEventRequest
+	1,  // 11: watchtower.identity.v1.IdentityService.VerifyPassword:output_type -> watchtower.identity.v1.VerifyPasswordResponse
+	3,  // 12: watchtower.identity.v1.IdentityService.GetUser:output_type -> watchtower.identity.v1.GetUserResponse
+	5,  // 13: watchtower.identity.v1.IdentityService.Bootstrap:output_type -> watchtower.identity.v1.BootstrapResponse
+	7,  // 14: watchtower.identity.v1.IdentityService.RecordAuditEvent:output_type -> watchtower.identity.v1.RecordAuditEventResponse
+	11, // [11:15] is the sub-list for method output_type
+	7,  // [7:11] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_watchtower_identity_v1_identity_service_proto_init() }
