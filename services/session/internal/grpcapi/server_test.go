@@ -290,6 +290,15 @@ func TestLogin(t *testing.T) {
 	require.Equal(t, []string{"alerts:read"}, cur.GetSession().GetPermissions())
 
 	require.Contains(t, h.identity.auditTypes(), "session.login")
+	h.identity.mu.Lock()
+	for _, e := range h.identity.audit {
+		if e.GetType() == "session.login" {
+			// Regression: the login event had the address but no user agent.
+			require.Equal(t, "192.0.2.1", e.GetIp())
+			require.Equal(t, "test-browser", e.GetUserAgent())
+		}
+	}
+	h.identity.mu.Unlock()
 	for _, c := range h.identity.callers {
 		require.Equal(t, "session", c, "identity is called as service session")
 	}

@@ -50,7 +50,7 @@ func (c *Client) GetUser(ctx context.Context, userID string) (session.User, []se
 // not lock operators out of the console.
 func (c *Client) Record(ctx context.Context, e session.AuditEvent) {
 	_, err := c.c.RecordAuditEvent(ctx, &identityv1.RecordAuditEventRequest{
-		OrgId: e.OrgID, Type: e.Type, ActorId: e.ActorID, TargetId: e.TargetID, Ip: e.IP, Data: e.Data,
+		OrgId: e.OrgID, Type: e.Type, ActorId: e.ActorID, TargetId: e.TargetID, Ip: e.IP, UserAgent: e.UserAgent, Data: e.Data,
 	})
 	if err != nil {
 		logging.FromContext(ctx).Warn("audit event not recorded", "type", e.Type, "error", err.Error())

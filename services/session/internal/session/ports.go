@@ -57,11 +57,12 @@ type Auditor interface {
 
 // AuditEvent is one security event.
 type AuditEvent struct {
-	Type     string
-	OrgID    string
-	ActorID  string
-	TargetID string
-	IP       string
-	At       time.Time
-	Data     map[string]string
+	Type      string
+	OrgID     string
+	ActorID   string
+	TargetID  string
+	IP        string
+	UserAgent string
+	At        time.Time
+	Data      map[string]string
 }

@@ -113,7 +113,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 		if err != nil {
 			return LoginResult{}, err
 		}
-		s.record(ctx, AuditEvent{Type: "session.mfa_challenged", OrgID: active.OrgID, ActorID: user.ID, TargetID: user.ID, IP: c.IP})
+		s.record(ctx, AuditEvent{Type: "session.mfa_challenged", OrgID: active.OrgID, ActorID: user.ID, TargetID: user.ID, IP: c.IP, UserAgent: c.UserAgent})
 		return LoginResult{MFARequired: true, Opened: opened}, nil
 	}
 	rec.State = initialState(user, active, s.enforce)
@@ -121,7 +121,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 	if err != nil {
 		return LoginResult{}, err
 	}
-	s.record(ctx, AuditEvent{Type: "session.login", OrgID: active.OrgID, ActorID: user.ID, TargetID: opened.Record.ID, IP: c.IP,
+	s.record(ctx, AuditEvent{Type: "session.login", OrgID: active.OrgID, ActorID: user.ID, TargetID: opened.Record.ID, IP: c.IP, UserAgent: c.UserAgent,
 		Data: map[string]string{"state": opened.Record.State.String()}})
 	return LoginResult{Opened: opened}, nil
 }
@@ -183,7 +183,7 @@ func (s *Service) Create(ctx context.Context, p CreateParams) (Opened, error) {
 	if err != nil {
 		return Opened{}, err
 	}
-	s.record(ctx, AuditEvent{Type: "session.created", OrgID: active.OrgID, ActorID: user.ID, TargetID: opened.Record.ID, IP: p.Client.IP,
+	s.record(ctx, AuditEvent{Type: "session.created", OrgID: active.OrgID, ActorID: user.ID, TargetID: opened.Record.ID, IP: p.Client.IP, UserAgent: p.Client.UserAgent,
 		Data: map[string]string{"state": state.String()}})
 	return opened, nil
 }
@@ -253,7 +253,7 @@ func (s *Service) Logout(ctx context.Context, userID, orgID, id string, c Client
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	s.record(ctx, AuditEvent{Type: "session.logout", OrgID: orgID, ActorID: userID, TargetID: id, IP: c.IP})
+	s.record(ctx, AuditEvent{Type: "session.logout", OrgID: orgID, ActorID: userID, TargetID: id, IP: c.IP, UserAgent: c.UserAgent})
 	return nil
 }
 
