@@ -115,10 +115,26 @@ func Unavailable(err error) *Error {
 	return &Error{Kind: KindUnavailable, Reason: "unavailable", Message: "a dependency is unavailable; retry later", Err: err}
 }
 
-// Validation returns a validation_failed error naming the fields.
+// MaxFieldViolations is the most violations an error lists: a body that
+// repeats one mistake thousands of times (a duplicated key, say) must not
+// make an answer larger than itself.
+const MaxFieldViolations = 100
+
+// Validation returns a validation_failed error naming the fields: each
+// distinct (field, reason) once, in order, at most MaxFieldViolations.
 func Validation(fields ...FieldViolation) *Error {
 	e := Invalid("validation_failed", "the request has invalid fields")
-	e.Fields = fields
+	seen := make(map[FieldViolation]bool, len(fields))
+	for _, f := range fields {
+		if seen[f] {
+			continue
+		}
+		if len(e.Fields) == MaxFieldViolations {
+			break
+		}
+		seen[f] = true
+		e.Fields = append(e.Fields, f)
+	}
 	return e
 }
 
