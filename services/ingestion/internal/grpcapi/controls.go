@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"context"
 	"encoding/base64"
+	"math"
 	"strconv"
 
 	"github.com/watchtower/authplane/platform/apperr"
@@ -22,9 +23,14 @@ func controlsToProto(c txn.Controls) *ingestionv1.Controls {
 // amountFromDouble converts a JSON number threshold to an exact decimal via
 // its shortest round-trip representation.
 func amountFromDouble(field string, v float64) (*txn.Decimal, error) {
-	d, ok := txn.ParseAmount(strconv.FormatFloat(v, 'f', -1, 64))
-	if !ok || d.IsZero() {
+	if math.IsNaN(v) || v <= 0 {
 		return nil, apperr.Validation(apperr.FieldViolation{Field: field, Reason: "must_be_positive"})
+	}
+	d, ok := txn.ParseAmount(strconv.FormatFloat(v, 'f', -1, 64))
+	if math.IsInf(v, 0) || !ok || d.IsZero() {
+		// Positive, but not an amount Postgres and the decision hold (too
+		// large, or too small to be anything but zero).
+		return nil, apperr.Validation(apperr.FieldViolation{Field: field, Reason: "out_of_range"})
 	}
 	return &d, nil
 }
