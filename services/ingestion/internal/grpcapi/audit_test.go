@@ -221,7 +221,8 @@ func TestRelayRunDeliversOnNotify(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(sink.types()) == 1 }, 5*time.Second, 5*time.Millisecond,
 		"delivered on the notification, not on the hourly round")
-	require.Empty(t, e.outbox("org-run"))
+	// The round deletes its events in its own commit, after the sink has them.
+	require.Eventually(t, func() bool { return len(e.outbox("org-run")) == 0 }, 5*time.Second, 5*time.Millisecond)
 }
 
 // A patch that changes nothing (empty, or the values already stored) is
