@@ -148,7 +148,7 @@ func decode(root *node) (*Transaction, error) {
 	if ts := d.str(root, "timestamp", "timestamp", true, 64); ts != "" {
 		parsed, err := time.Parse(time.RFC3339Nano, ts)
 		switch {
-		case err != nil:
+		case err != nil || !validOffset(parsed):
 			d.bad("timestamp", ReasonInvalid)
 		case parsed.UTC().Year() < 1 || parsed.UTC().Year() > 9999:
 			// Years 0000 and 9999 with an offset leave the range that
@@ -335,4 +335,11 @@ func Fingerprint(body []byte) (string, bool) {
 		return "", false
 	}
 	return root.fingerprint(), true
+}
+
+// validOffset reports whether t's UTC offset is one RFC 3339 allows
+// (time.Parse takes +24:00 and beyond).
+func validOffset(t time.Time) bool {
+	_, off := t.Zone()
+	return off > -24*3600 && off < 24*3600
 }

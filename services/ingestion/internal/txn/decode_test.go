@@ -279,6 +279,12 @@ func TestDecodeTimestampRange(t *testing.T) {
 		{"0001-01-01T00:00:00Z", ""},
 		{"9999-12-31T23:59:59.999Z", ""},
 		{"2026-12-01T10:00:00+01:00", ""},
+		{"2026-12-01T10:00:00+23:59", ""},
+		{"2026-12-01T10:00:00-23:59", ""},
+		// Regression: an offset of 24 hours or more was accepted.
+		{"2026-12-01T10:00:00+24:00", ReasonInvalid},
+		{"2026-12-01T10:00:00-24:00", ReasonInvalid},
+		{"2026-12-01T10:00:00+99:00", ReasonInvalid},
 	} {
 		t.Run(tt.ts, func(t *testing.T) {
 			tx, err := Decode([]byte(with("timestamp", `"`+tt.ts+`"`)))
