@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,8 @@ func invalidKey() *apperr.Error {
 }
 
 // NormalizeCIDRs parses each CIDR (a bare address counts as /32 or /128)
-// and returns them in canonical form; field names the input for errors.
+// and returns them in canonical form (host bits cleared), each once, in
+// order; field names the input for errors.
 func NormalizeCIDRs(field string, in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, c := range in {
@@ -72,7 +74,9 @@ func NormalizeCIDRs(field string, in []string) ([]string, error) {
 		if err != nil {
 			return nil, apperr.Validation(apperr.FieldViolation{Field: field, Reason: "invalid"})
 		}
-		out = append(out, p.Masked().String())
+		if m := p.Masked().String(); !slices.Contains(out, m) {
+			out = append(out, m)
+		}
 	}
 	if len(out) > 100 {
 		return nil, apperr.Validation(apperr.FieldViolation{Field: field, Reason: "too_many"})
