@@ -79,18 +79,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, r, http.StatusUnauthorized, "invalid_api_key", "the API key is not valid", nil, 0)
 		return
 	}
-	key, err := h.o.Keys.Verify(ctx, secrets[0], rid)
-	switch {
-	case errors.Is(err, apikeyauth.ErrInvalid):
-		edge.WriteError(w, r, http.StatusUnauthorized, "invalid_api_key", "the API key is not valid", nil, 0)
-		return
-	case err != nil:
-		edge.WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "a dependency is unavailable; retry later", nil, 1)
-		return
-	}
-	ip, err := netip.ParseAddr(edge.ClientIP(ctx))
-	if err != nil || !key.Allows(ip) {
-		edge.WriteError(w, r, http.StatusForbidden, "ip_not_allowed", "this address may not use this API key", nil, 0)
+	ip, ipErr := netip.ParseAddr(edge.ClientIP(ctx))
+	if _, ok := h.authenticate(w, r, secrets[0], ip, ipErr); !ok {
 		return
 	}
 	idem := r.Header.Values(HeaderIdempotency)
@@ -117,6 +107,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if int64(len(body)) > h.o.MaxBody {
 		tooLarge(w, r, h.o.MaxBody)
+		return
+	}
+	// The body may have taken seconds to arrive: the key must still be
+	// valid, and the address allowed, when the request is handed on. A
+	// revocation in the meantime has reached this gateway's cache over
+	// pub/sub; a cached key costs no look-up.
+	key, ok := h.authenticate(w, r, secrets[0], ip, ipErr)
+	if !ok {
 		return
 	}
 
@@ -147,6 +145,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(int(res.GetHttpStatus()))
 	_, _ = w.Write(res.GetBody())
+}
+
+// authenticate verifies the key and the client's address against its
+// allow-lists, or writes the refusal.
+func (h *handler) authenticate(w http.ResponseWriter, r *http.Request, secret string, ip netip.Addr, ipErr error) (*apikeyauth.Key, bool) {
+	key, err := h.o.Keys.Verify(r.Context(), secret, edge.RequestID(r.Context()))
+	switch {
+	case errors.Is(err, apikeyauth.ErrInvalid):
+		edge.WriteError(w, r, http.StatusUnauthorized, "invalid_api_key", "the API key is not valid", nil, 0)
+		return nil, false
+	case err != nil:
+		edge.WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "a dependency is unavailable; retry later", nil, 1)
+		return nil, false
+	}
+	if ipErr != nil || !key.Allows(ip) {
+		edge.WriteError(w, r, http.StatusForbidden, "ip_not_allowed", "this address may not use this API key", nil, 0)
+		return nil, false
+	}
+	return key, true
 }
 
 func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {

@@ -155,7 +155,8 @@ func startStack(t *testing.T) *stack {
 		time.Sleep(5 * time.Millisecond)
 	}
 	h := ingest.New(ingest.Options{Keyring: keyring, Ingestion: client, Keys: v, MaxBody: 4096, Logger: log})
-	srv := httptest.NewServer(edge.Middleware(edge.Options{Logger: log, MaxBodyBytes: 1 << 20})(h))
+	// As in the gateway: the handler reads the body itself.
+	srv := httptest.NewServer(edge.Middleware(edge.Options{Logger: log, MaxBodyBytes: 1 << 20, RawBodyPaths: []string{"/api/v1/transactions"}})(h))
 	t.Cleanup(srv.Close)
 	return &stack{t: t, base: srv.URL, admin: ingestionv1.NewIngestionServiceClient(adminConn), verifier: v, log: gwLog, pg: pg, serviceLog: logs}
 }
@@ -399,4 +400,64 @@ func waitStatus(t *testing.T, want int, do func() int) {
 		}
 		require.True(t, time.Now().Before(deadline), "still not %d after the invalidation should have arrived", want)
 	}
+}
+
+// Regression: the key was verified before the body was read, so a request
+// whose body arrived after the key was revoked was still accepted (up to
+// the server's read timeout). The key is verified again once the body is in.
+func TestKeyRevokedWhileTheBodyArrivesIsRefused(t *testing.T) {
+	s := startStack(t)
+	created := s.createKey("org-slow")
+	id, secret := created.GetApiKey().GetId(), created.GetSecret()
+	body := txBody("SLOW-1")
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pw.CloseWithError(io.ErrUnexpectedEOF) }) // before the server closes
+	req, err := http.NewRequest(http.MethodPost, s.base+"/api/v1/transactions", pr)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", secret)
+	req.Header.Set("Idempotency-Key", "slow-1")
+	req.ContentLength = int64(len(body))
+	type result struct {
+		status int
+		body   []byte
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		done <- result{status: res.StatusCode, body: b, err: err}
+	}()
+	_, err = pw.Write([]byte(body[:20]))
+	require.NoError(t, err)
+	// The gateway has the headers and has let the key in: its cache holds it.
+	for deadline := time.Now().Add(5 * time.Second); s.verifier.Lookups() == 0; {
+		require.True(t, time.Now().Before(deadline), "the key was never verified")
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	_, err = s.admin.RevokeApiKey(context.Background(), &ingestionv1.RevokeApiKeyRequest{OrgId: "org-slow", Id: id})
+	require.NoError(t, err)
+	waitRefused(t, func() int { return s.post(map[string]string{"X-Api-Key": secret, "Idempotency-Key": "probe"}, txBody("PROBE")).status })
+
+	_, err = pw.Write([]byte(body[20:]))
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	r := <-done
+	require.NoError(t, r.err)
+	require.Equal(t, http.StatusUnauthorized, r.status, "%s", r.body)
+	require.Contains(t, string(r.body), `"invalid_api_key"`)
+	conn, err := pgx.Connect(context.Background(), s.pg)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var n int
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM ingestion.transactions WHERE org_id = 'org-slow'`).Scan(&n))
+	require.Zero(t, n, "nothing stored")
 }
