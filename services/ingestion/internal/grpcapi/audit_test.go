@@ -274,4 +274,12 @@ func TestConcurrentPartialControlsUpdatesAllTakeEffect(t *testing.T) {
 		require.Equal(t, int32(30+i), got.GetControls().GetVelocityMaxCount(), "round %d", i)
 	}
 	require.Len(t, e.outbox(org), 2*rounds, "every change audited once")
+	// Regression: events were dated when their transaction began, so a
+	// change that waited for the lock was dated before the one it waited
+	// for. Dated when written, their time order is the order of the changes.
+	var misordered int
+	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT count(*) FROM (
+SELECT id, lag(created_at) OVER (ORDER BY id) AS before, created_at FROM audit_outbox WHERE org_id = $1) x
+WHERE before > created_at`, org).Scan(&misordered))
+	require.Zero(t, misordered)
 }

@@ -10,8 +10,11 @@ import (
 )
 
 const (
-	sqlInsertAudit = `INSERT INTO audit_outbox (org_id, type, actor_id, target_id, ip, user_agent, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	// clock_timestamp, not now(): now() is when the transaction began, and
+	// a change that waited for a row lock must be dated after the one it
+	// waited for.
+	sqlInsertAudit = `INSERT INTO audit_outbox (org_id, type, actor_id, target_id, ip, user_agent, data, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())`
 	// SKIP LOCKED: replicas relaying at once take different events.
 	sqlClaimAudit = `SELECT id, org_id, type, actor_id, target_id, ip, user_agent, data, created_at FROM audit_outbox
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
