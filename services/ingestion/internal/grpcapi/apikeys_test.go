@@ -202,3 +202,20 @@ func TestLastUsedAtKeptWithoutWritePerRequest(t *testing.T) {
 	require.NoError(t, e.svc.FlushUsage(context.Background()))
 	require.WithinDuration(t, *e.now.Load(), *lastUsed(), time.Second)
 }
+
+// Regression: a rotation racing a revocation answered 404 not_found for a
+// key that exists (revoked between the look-up and the update).
+func TestRotateRacingRevokeIsApiKeyRevoked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	id := e.createKey("org-race", "test").GetApiKey().GetId()
+	revoke := func() {
+		_, err := e.client.RevokeApiKey(e.service(), &ingestionv1.RevokeApiKeyRequest{OrgId: "org-race", Id: id})
+		require.NoError(t, err)
+	}
+	e.keys.beforeRotate.Store(&revoke)
+	_, err := e.client.RotateApiKey(e.service(), &ingestionv1.RotateApiKeyRequest{OrgId: "org-race", Id: id})
+	code, reason, _, _ := reasonOf(t, err)
+	require.Equal(t, codes.FailedPrecondition, code)
+	require.Equal(t, "api_key_revoked", reason)
+}

@@ -35,6 +35,9 @@ type countingKeys struct {
 	*postgres.Keys
 	lookups atomic.Int64
 	byID    atomic.Int64
+	// beforeRotate, when set, runs between the service's look-up of a key
+	// and its rotation (to race a revocation in).
+	beforeRotate atomic.Pointer[func()]
 }
 
 func (c *countingKeys) GetKey(ctx context.Context, orgID, id string) (*ingest.APIKey, error) {
@@ -44,6 +47,9 @@ func (c *countingKeys) GetKey(ctx context.Context, orgID, id string) (*ingest.AP
 
 func (c *countingKeys) RotateKey(ctx context.Context, orgID, id, newHash, newPrefix string, graceUntil *time.Time, now time.Time, ev ingest.AuditEvent) (*ingest.APIKey, error) {
 	c.byID.Add(1)
+	if f := c.beforeRotate.Load(); f != nil {
+		(*f)()
+	}
 	return c.Keys.RotateKey(ctx, orgID, id, newHash, newPrefix, graceUntil, now, ev)
 }
 

@@ -47,6 +47,10 @@ func Unstorable(s string) bool {
 	return !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl)
 }
 
+func keyRevoked() *apperr.Error {
+	return apperr.New(apperr.KindPrecondition, "api_key_revoked", "a revoked key cannot be rotated")
+}
+
 func noSuchKey() *apperr.Error { return apperr.NotFound("no such API key") }
 
 func invalidKey() *apperr.Error {
@@ -151,7 +155,7 @@ func (s *Service) RotateKey(ctx context.Context, orgID, id string, grace time.Du
 		return nil, "", storeFailure(ctx, err)
 	}
 	if k.Status == StatusRevoked {
-		return nil, "", apperr.New(apperr.KindPrecondition, "api_key_revoked", "a revoked key cannot be rotated")
+		return nil, "", keyRevoked()
 	}
 	secret, err := apikey.Generate(k.Environment, s.o.Random)
 	if err != nil {
@@ -167,6 +171,11 @@ func (s *Service) RotateKey(ctx context.Context, orgID, id string, grace time.Du
 		"prefix": secret.Prefix, "gracePeriodSeconds": strconv.Itoa(int(grace.Seconds()))})
 	k, err = s.o.Keys.RotateKey(ctx, orgID, id, s.o.Hasher.Hash(secret.Secret), secret.Prefix, until, now, ev)
 	if errors.Is(err, ErrNotFound) {
+		// Revoked since the look-up above (the rotation touches active
+		// keys only), or deleted.
+		if cur, gerr := s.o.Keys.GetKey(ctx, orgID, id); gerr == nil && cur.Status == StatusRevoked {
+			return nil, "", keyRevoked()
+		}
 		return nil, "", noSuchKey()
 	}
 	if err != nil {
