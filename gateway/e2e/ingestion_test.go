@@ -108,6 +108,8 @@ func TestIngestionThroughTheGateway(t *testing.T) {
 	far := call(t, http.MethodGet, base+"/api/v1/transactions?pageToken="+base64.RawURLEncoding.EncodeToString([]byte("s9223372036854775807")), nil, admin.headers()...)
 	require.Equal(t, http.StatusOK, far.StatusCode, string(far.Body))
 	require.Len(t, far.JSON(t)["transactions"].([]any), len(txs.JSON(t)["transactions"].([]any)))
+	empty := call(t, http.MethodGet, base+"/api/v1/transactions?pageToken=&pageSize=", nil, admin.headers()...)
+	require.Equal(t, http.StatusOK, empty.StatusCode, "API.md's notation with empty values: %s", empty.Body)
 	head := call(t, http.MethodHead, base+"/api/v1/transactions?pageSize=1", nil, admin.headers()...)
 	require.Equal(t, http.StatusOK, head.StatusCode)
 	require.Empty(t, head.Body)

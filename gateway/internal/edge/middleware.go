@@ -73,11 +73,19 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 				WriteError(sw, r, http.StatusNotFound, "not_found", "no such route", nil, 0)
 				return
 			}
-			if r.URL.RawQuery != "" && !cleanQuery(r.URL.RawQuery) {
-				// Query values become protobuf strings too (grpc-gateway would
-				// fail to encode invalid UTF-8, an internal error).
-				WriteError(sw, r, http.StatusBadRequest, "invalid_request", "a path or query parameter is invalid", nil, 0)
-				return
+			if r.URL.RawQuery != "" {
+				q, ok := cleanQuery(r.URL.RawQuery)
+				if !ok {
+					// Query values become protobuf strings too (grpc-gateway would
+					// fail to encode invalid UTF-8, an internal error).
+					WriteError(sw, r, http.StatusBadRequest, "invalid_request", "a path or query parameter is invalid", nil, 0)
+					return
+				}
+				if dropEmpty(q) {
+					// "?pageToken=&pageSize=" (API.md's own notation) means the
+					// defaults; grpc-gateway would refuse "" as a number.
+					r.URL.RawQuery = q.Encode()
+				}
 			}
 			stripPrincipalHeaders(r.Header)
 			if strings.HasPrefix(r.URL.Path, "/api/") {
@@ -119,24 +127,48 @@ func cleanPath(p string) bool {
 	return true
 }
 
-// cleanQuery reports whether the query string parses and every decoded name
-// and value is a clean string (cleanPath's rules).
-func cleanQuery(raw string) bool {
+// cleanQuery parses the query string and reports whether every decoded
+// name and value is a clean string (cleanPath's rules).
+func cleanQuery(raw string) (url.Values, bool) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	for k, vs := range q {
 		if !cleanPath(k) {
-			return false
+			return nil, false
 		}
 		for _, v := range vs {
 			if !cleanPath(v) {
-				return false
+				return nil, false
 			}
 		}
 	}
-	return true
+	return q, true
+}
+
+// dropEmpty removes the empty values of q (a parameter sent empty is a
+// parameter not sent) and reports whether it removed any.
+func dropEmpty(q url.Values) bool {
+	dropped := false
+	for k, vs := range q {
+		kept := vs[:0]
+		for _, v := range vs {
+			if v != "" {
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) == len(vs) {
+			continue
+		}
+		dropped = true
+		if len(kept) == 0 {
+			delete(q, k)
+		} else {
+			q[k] = kept
+		}
+	}
+	return dropped
 }
 
 func hasBody(method string) bool {

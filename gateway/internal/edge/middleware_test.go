@@ -207,3 +207,25 @@ func TestMiddlewareRecoversPanics(t *testing.T) {
 	require.Contains(t, w.Body.String(), `"error":"internal"`)
 	require.NotContains(t, w.Body.String(), "boom")
 }
+
+// Regression: "?pageToken=&pageSize=", API.md's own notation, was a 400
+// (grpc-gateway refused "" as a number). Empty values mean "not sent".
+func TestMiddlewareDropsEmptyQueryValues(t *testing.T) {
+	var seen string
+	h := Middleware(Options{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 16})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.URL.RawQuery
+	}))
+	for _, tt := range []struct{ query, want string }{
+		{"pageToken=&pageSize=", ""},
+		{"pageToken=&pageSize=20", "pageSize=20"},
+		{"pageSize=20&pageSize=", "pageSize=20"},
+		{"pageToken=abc&pageSize=20", "pageToken=abc&pageSize=20"},
+		{"q=caf%C3%A9", "q=caf%C3%A9"},
+	} {
+		seen = "<not run>"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/transactions?"+tt.query, nil))
+		require.Equal(t, http.StatusOK, w.Code, tt.query)
+		require.Equal(t, tt.want, seen, tt.query)
+	}
+}
