@@ -78,6 +78,11 @@ func NormalizeCIDRs(field string, in []string) ([]string, error) {
 		if err != nil {
 			return nil, apperr.Validation(apperr.FieldViolation{Field: field, Reason: "invalid"})
 		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			// Client addresses are compared unmapped: an IPv4-mapped
+			// prefix would never match.
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		if m := p.Masked().String(); !slices.Contains(out, m) {
 			out = append(out, m)
 		}
