@@ -186,7 +186,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) bool {
 		WriteError(w, r, http.StatusRequestEntityTooLarge, "payload_too_large", "the request body exceeds the limit", map[string]any{"limitBytes": limit}, 0)
 		return false
 	}
-	if !IsJSON(r.Header.Get("Content-Type")) {
+	if !IsJSON(r.Header) {
 		WriteError(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json", nil, 0)
 		return false
 	}
@@ -204,10 +204,28 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) bool {
 	return true
 }
 
-// IsJSON reports whether a Content-Type names application/json.
-func IsJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
+// IsJSON reports whether a request's Content-Type is application/json in
+// UTF-8 (no charset, or charset utf-8: JSON has no other encoding here),
+// sent once, and its body is not content-encoded: nothing here decodes
+// another charset or a compressed body.
+func IsJSON(h http.Header) bool {
+	cts := h.Values("Content-Type")
+	if len(cts) != 1 {
+		return false
+	}
+	mt, params, err := mime.ParseMediaType(cts[0])
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return false
+	}
+	for _, ce := range h.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return false
+		}
+	}
+	return true
 }
 
 // ClientAddr returns the caller's IP: the socket peer, unless the peer is a

@@ -229,3 +229,26 @@ func TestMiddlewareDropsEmptyQueryValues(t *testing.T) {
 		require.Equal(t, tt.want, seen, tt.query)
 	}
 }
+
+func TestIsJSON(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		headers map[string][]string
+		want    bool
+	}{
+		{"plain", map[string][]string{"Content-Type": {"application/json"}}, true},
+		{"charset utf-8", map[string][]string{"Content-Type": {"application/json; charset=UTF-8"}}, true},
+		{"identity encoding", map[string][]string{"Content-Type": {"application/json"}, "Content-Encoding": {"identity"}}, true},
+		{"none", nil, false},
+		{"text", map[string][]string{"Content-Type": {"text/plain"}}, false},
+		{"malformed", map[string][]string{"Content-Type": {"application/json; ="}}, false},
+		// Regressions from a bad-input trial: each was read as UTF-8 JSON.
+		{"another charset", map[string][]string{"Content-Type": {"application/json; charset=utf-16"}}, false},
+		{"two content types", map[string][]string{"Content-Type": {"application/json", "text/plain"}}, false},
+		{"gzip body", map[string][]string{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, IsJSON(http.Header(tt.headers)))
+		})
+	}
+}

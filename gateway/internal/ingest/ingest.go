@@ -92,7 +92,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		edge.WriteError(w, r, http.StatusBadRequest, "idempotency_key_invalid", "the idempotency-key must be 1 to 255 printable ASCII characters", nil, 0)
 		return
 	}
-	if !edge.IsJSON(r.Header.Get("Content-Type")) {
+	if !edge.IsJSON(r.Header) {
 		edge.WriteError(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json", nil, 0)
 		return
 	}
