@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/watchtower/authplane/platform/apperr"
 	ingestionv1 "github.com/watchtower/authplane/proto/gen/go/watchtower/ingestion/v1"
@@ -80,24 +81,39 @@ func (s *Server) UpdateControls(ctx context.Context, req *ingestionv1.UpdateCont
 	return &ingestionv1.UpdateControlsResponse{Controls: controlsToProto(c)}, nil
 }
 
-func pageToken(seq int64) string {
-	if seq == 0 {
+// A page token is the id of the previous page's last transaction, encoded
+// ("t" + id, base64url); it names no count of anything.
+func pageToken(afterID string) string {
+	if afterID == "" {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+	return base64.RawURLEncoding.EncodeToString([]byte("t" + afterID))
 }
 
-func parsePageToken(tok string) (int64, error) {
+func parsePageToken(tok string) (string, error) {
 	if tok == "" {
-		return 0, nil
+		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil && len(b) > 1 && b[0] == 's' {
-		if n, perr := strconv.ParseInt(string(b[1:]), 10, 64); perr == nil && n > 0 {
-			return n, nil
+	if err == nil && len(b) > 1 && len(b) <= 128 && b[0] == 't' && validTxnID(string(b[1:])) {
+		return string(b[1:]), nil
+	}
+	return "", apperr.Invalid("invalid_page_token", "the page token is not valid")
+}
+
+// validTxnID reports whether id has the shape of a transaction id
+// ("txn_" and lower-case letters or digits).
+func validTxnID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "txn_")
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
 		}
 	}
-	return 0, apperr.Invalid("invalid_page_token", "the page token is not valid")
+	return true
 }
 
 // ListTransactions lists the org's transactions.
@@ -106,15 +122,15 @@ func (s *Server) ListTransactions(ctx context.Context, req *ingestionv1.ListTran
 	if err != nil {
 		return nil, err
 	}
-	before, err := parsePageToken(req.GetPageToken())
+	after, err := parsePageToken(req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.svc.ListTransactions(ctx, org, before, int(req.GetPageSize()))
+	page, err := s.svc.ListTransactions(ctx, org, after, int(req.GetPageSize()))
 	if err != nil {
 		return nil, err
 	}
-	out := &ingestionv1.ListTransactionsResponse{NextPageToken: pageToken(page.NextBefore), Transactions: []*ingestionv1.Transaction{}}
+	out := &ingestionv1.ListTransactionsResponse{NextPageToken: pageToken(page.NextAfterID), Transactions: []*ingestionv1.Transaction{}}
 	for _, t := range page.Transactions {
 		reasons := t.Decision.Reasons
 		if reasons == nil {

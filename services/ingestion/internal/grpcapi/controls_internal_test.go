@@ -37,3 +37,31 @@ func TestAmountFromDouble(t *testing.T) {
 		require.Equal(t, []apperr.FieldViolation{{Field: "reviewAmount", Reason: tc.want}}, e.Fields, "%v", tc.in)
 	}
 }
+
+func FuzzParsePageToken(f *testing.F) {
+	for _, seed := range []string{"", "dHR4bl9hYmM", "czEyMw", "garbage", "%%%", pageToken("txn_0123456789abcdef0123456789abcdef")} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		id, err := parsePageToken(tok)
+		if err != nil {
+			e, ok := apperr.As(err)
+			if !ok || e.Reason != "invalid_page_token" {
+				t.Fatalf("%q: unexpected error %v", tok, err)
+			}
+			return
+		}
+		if tok == "" {
+			if id != "" {
+				t.Fatalf("empty token gave %q", id)
+			}
+			return
+		}
+		if !validTxnID(id) {
+			t.Fatalf("%q: accepted a malformed id %q", tok, id)
+		}
+		if again, err := parsePageToken(pageToken(id)); err != nil || again != id {
+			t.Fatalf("%q: round trip of %q gave %q, %v", tok, id, again, err)
+		}
+	})
+}

@@ -182,23 +182,27 @@ func (s *Service) process(ctx context.Context, c Caller, args BeginArgs, st Sett
 // TransactionPage is one page of ListTransactions.
 type TransactionPage struct {
 	Transactions []StoredTx
-	NextBefore   int64
+	// NextAfterID is the id of the page's last transaction when more
+	// follow: the next page starts after it.
+	NextAfterID string
 }
 
 // ListTransactions returns the org's transactions, newest first.
-func (s *Service) ListTransactions(ctx context.Context, orgID string, before int64, size int) (*TransactionPage, error) {
+// afterID ("" for the first page) is the last transaction of the previous
+// page; an id that is not the org's gives an empty page.
+func (s *Service) ListTransactions(ctx context.Context, orgID, afterID string, size int) (*TransactionPage, error) {
 	if size <= 0 {
 		size = 50
 	}
 	size = min(size, 200)
-	rows, err := s.o.Txs.List(ctx, orgID, before, size+1)
+	rows, err := s.o.Txs.List(ctx, orgID, afterID, size+1)
 	if err != nil {
 		return nil, storeFailure(ctx, err)
 	}
 	p := &TransactionPage{Transactions: rows}
 	if len(rows) > size {
 		p.Transactions = rows[:size]
-		p.NextBefore = rows[size-1].Seq
+		p.NextAfterID = rows[size-1].ID
 	}
 	return p, nil
 }

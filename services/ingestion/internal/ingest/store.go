@@ -116,9 +116,10 @@ type TxStore interface {
 	Insert(ctx context.Context, t *StoredTx) error
 	// ByReference returns the org's transaction with that reference.
 	ByReference(ctx context.Context, orgID, reference string) (*StoredTx, error)
-	// List returns up to limit transactions with Seq < before (0: from the
-	// newest), newest first.
-	List(ctx context.Context, orgID string, before int64, limit int) ([]StoredTx, error)
+	// List returns up to limit transactions, newest first, that come after
+	// the org's transaction afterID ("": from the newest; an id the org
+	// does not have: none).
+	List(ctx context.Context, orgID, afterID string, limit int) ([]StoredTx, error)
 }
 
 // BeginOutcome is what Idempotency.Begin found.

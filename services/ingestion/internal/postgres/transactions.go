@@ -74,7 +74,9 @@ VALUES `
 	txColumns = `seq, id, org_id, api_key_id, reference, amount::text, currency, channel, transaction_type, transaction_category,
 occurred_at, sender_id, receiver_id, outcome, risk_score, reasons, idempotency_key, fingerprint, response, received_at`
 	sqlByReference = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND reference = $2`
-	sqlListTx      = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1 AND ($2::bigint = 0 OR seq < $2::bigint) ORDER BY seq DESC LIMIT $3`
+	sqlListTx      = `SELECT ` + txColumns + ` FROM transactions WHERE org_id = $1
+AND ($2::text = '' OR seq < (SELECT seq FROM transactions WHERE org_id = $1 AND id = $2::text))
+ORDER BY seq DESC LIMIT $3`
 )
 
 // Insert stores t; ErrDuplicateReference when the org has its reference.
@@ -224,9 +226,12 @@ func (s *Transactions) ByReference(ctx context.Context, orgID, reference string)
 	return scanTx(s.pool.QueryRow(ctx, sqlByReference, orgID, reference))
 }
 
-// List returns a page of the org's transactions, newest first.
-func (s *Transactions) List(ctx context.Context, orgID string, before int64, limit int) ([]ingest.StoredTx, error) {
-	rows, err := s.pool.Query(ctx, sqlListTx, orgID, before, limit)
+// List returns a page of the org's transactions, newest first, after the
+// org's transaction afterID ("": from the newest). The cursor is a row id,
+// not seq: seq counts every org's transactions, and a page token must not
+// tell one org how many the others send.
+func (s *Transactions) List(ctx context.Context, orgID, afterID string, limit int) ([]ingest.StoredTx, error) {
+	rows, err := s.pool.Query(ctx, sqlListTx, orgID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list transactions: %w", err)
 	}

@@ -131,20 +131,36 @@ func TestBatchedInsertsUnderConcurrency(t *testing.T) {
 	require.Equal(t, 101, count(t, pool, "org_c"))
 }
 
-// Regression: the page cursor was typed int4 by Postgres ("$2 = 0"), so a
-// cursor past 2^31 (a crafted page token, or a real one on a large table)
-// failed to encode and the list answered 503.
-func TestListCursorIsBigint(t *testing.T) {
+// The cursor is a row id of the org: the rows after it, newest first; an
+// unknown id, or another org's, gives nothing. (Regression, earlier form:
+// a numeric cursor past 2^31 failed to encode and the list answered 503.)
+func TestListCursorIsTheOrgsRowID(t *testing.T) {
 	pool := newPool(t)
 	s := NewTransactions(pool)
 	ctx := context.Background()
-	require.NoError(t, s.Insert(ctx, row("org_l", "txn_l1", "REF-L1", "1")))
-	for _, before := range []int64{0, 1 << 31, 1<<63 - 1} {
-		rows, err := s.List(ctx, "org_l", before, 10)
-		require.NoError(t, err, "before %d", before)
-		require.Len(t, rows, 1, "before %d", before)
+	for i := range 3 {
+		require.NoError(t, s.Insert(ctx, row("org_l", fmt.Sprintf("txn_l%d", i), fmt.Sprintf("REF-L%d", i), "1")))
 	}
-	rows, err := s.List(ctx, "org_l", 1, 10)
-	require.NoError(t, err)
-	require.Empty(t, rows, "nothing before the first row")
+	require.NoError(t, s.Insert(ctx, row("org_m", "txn_m0", "REF-M0", "1")))
+	ids := func(rows []ingest.StoredTx) []string {
+		out := []string{}
+		for _, r := range rows {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		after string
+		want  []string
+	}{
+		{"", []string{"txn_l2", "txn_l1", "txn_l0"}},
+		{"txn_l2", []string{"txn_l1", "txn_l0"}},
+		{"txn_l0", []string{}},
+		{"txn_m0", []string{}},
+		{"txn_unknown", []string{}},
+	} {
+		rows, err := s.List(ctx, "org_l", tt.after, 10)
+		require.NoError(t, err, "after %q", tt.after)
+		require.Equal(t, tt.want, ids(rows), "after %q", tt.after)
+	}
 }
