@@ -56,7 +56,7 @@ func (s *Service) UpdateControls(ctx context.Context, orgID string, p ControlsPa
 	if changed {
 		s.audited()
 		s.forgetSettings(orgID)
-		logging.FromContext(ctx).Info("controls updated", "org_id", orgID)
+		logging.FromContext(ctx).Info("controls updated", "target_org_id", orgID)
 	}
 	return c, nil
 }

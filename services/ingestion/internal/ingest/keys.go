@@ -131,7 +131,7 @@ func (s *Service) CreateKey(ctx context.Context, orgID, name, env string, cidrs 
 		return nil, "", storeFailure(ctx, err)
 	}
 	s.audited()
-	logging.FromContext(ctx).Info("api key created", "api_key_id", id, "org_id", orgID, "environment", env)
+	logging.FromContext(ctx).Info("api key created", "target_api_key_id", id, "target_org_id", orgID, "environment", env)
 	return k, secret.Secret, nil
 }
 
@@ -188,7 +188,7 @@ func (s *Service) RotateKey(ctx context.Context, orgID, id string, grace time.Du
 	}
 	s.audited()
 	s.publish(ctx, id)
-	logging.FromContext(ctx).Info("api key rotated", "api_key_id", id, "org_id", orgID, "grace_seconds", int(grace.Seconds()))
+	logging.FromContext(ctx).Info("api key rotated", "target_api_key_id", id, "target_org_id", orgID, "grace_seconds", int(grace.Seconds()))
 	return k, secret.Secret, nil
 }
 
@@ -206,7 +206,7 @@ func (s *Service) RevokeKey(ctx context.Context, orgID, id string) error {
 	}
 	s.audited()
 	s.publish(ctx, id)
-	logging.FromContext(ctx).Info("api key revoked", "api_key_id", id, "org_id", orgID)
+	logging.FromContext(ctx).Info("api key revoked", "target_api_key_id", id, "target_org_id", orgID)
 	return nil
 }
 
