@@ -450,7 +450,9 @@ func TestKeyRevokedWhileTheBodyArrivesIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	// Probe with a body that cannot be stored: until the revocation reaches
 	// the cache the probe is let in (and refused as invalid), after it 401.
-	waitRefused(t, func() int { return s.post(map[string]string{"X-Api-Key": secret, "Idempotency-Key": "probe"}, `{}`).status })
+	waitRefused(t, func() int {
+		return s.post(map[string]string{"X-Api-Key": secret, "Idempotency-Key": "probe"}, `{}`).status
+	})
 
 	_, err = pw.Write([]byte(body[20:]))
 	require.NoError(t, err)
