@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -148,7 +149,7 @@ func decode(root *node) (*Transaction, error) {
 	if ts := d.str(root, "timestamp", "timestamp", true, 64); ts != "" {
 		parsed, err := time.Parse(time.RFC3339Nano, ts)
 		switch {
-		case err != nil || !validOffset(parsed):
+		case err != nil || !validOffset(ts):
 			d.bad("timestamp", ReasonInvalid)
 		case parsed.UTC().Year() < 1 || parsed.UTC().Year() > 9999:
 			// Years 0000 and 9999 with an offset leave the range that
@@ -337,9 +338,21 @@ func Fingerprint(body []byte) (string, bool) {
 	return root.fingerprint(), true
 }
 
-// validOffset reports whether t's UTC offset is one RFC 3339 allows
-// (time.Parse takes +24:00 and beyond).
-func validOffset(t time.Time) bool {
-	_, off := t.Zone()
-	return off > -24*3600 && off < 24*3600
+// validOffset reports whether the timestamp's UTC offset is one RFC 3339
+// allows, "Z" or ±hh:mm with hh 00-23 and mm 00-59 (time.Parse takes
+// +24:00 and beyond, and minute 60 as the next hour).
+func validOffset(ts string) bool {
+	if strings.HasSuffix(ts, "Z") {
+		return true
+	}
+	if len(ts) < 6 {
+		return false
+	}
+	off := ts[len(ts)-6:]
+	if off[0] != '+' && off[0] != '-' || off[3] != ':' {
+		return false
+	}
+	h, herr := strconv.Atoi(off[1:3])
+	m, merr := strconv.Atoi(off[4:6])
+	return herr == nil && merr == nil && h <= 23 && m <= 59
 }

@@ -285,6 +285,9 @@ func TestDecodeTimestampRange(t *testing.T) {
 		{"2026-12-01T10:00:00+24:00", ReasonInvalid},
 		{"2026-12-01T10:00:00-24:00", ReasonInvalid},
 		{"2026-12-01T10:00:00+99:00", ReasonInvalid},
+		{"2026-12-01T10:00:00+00:60", ReasonInvalid},
+		{"2026-12-01T10:00:00-12:60", ReasonInvalid},
+		{"2026-12-01T10:00:00.123456+05:30", ""},
 	} {
 		t.Run(tt.ts, func(t *testing.T) {
 			tx, err := Decode([]byte(with("timestamp", `"`+tt.ts+`"`)))
